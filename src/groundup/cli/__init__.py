@@ -1,0 +1,63 @@
+"""The ``groundup`` command.
+
+Each sub-command lives in its own module of this package and exposes ``register(subparsers)``,
+which adds its parser and sets ``func`` (called with the parsed ``argparse.Namespace``; it
+returns an exit code or None). Anything a user can get wrong raises
+:class:`groundup.errors.GroundupError`, printed here as one line with exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from groundup import __version__
+from groundup.errors import GroundupError
+
+# Sub-command modules, in the order `groundup --help` lists them.
+COMMANDS = ["train", "evaluate", "predict", "compare", "gradcheck", "datasets", "lesson"]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2, no usage dump
+        self.exit(2, f"groundup: error: {message} (see '{self.prog} --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="groundup",
+        description="Deep learning from first principles: the primer's classifiers, three ways.",
+    )
+    parser.add_argument("--version", action="version", version=f"groundup {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"groundup.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"groundup.cli.{name}":
+                continue  # sub-command not written yet
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "func", None) is None:
+        parser.print_help()
+        return 0
+    try:
+        code = args.func(args)
+    except GroundupError as exc:
+        print(f"groundup: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("groundup: interrupted", file=sys.stderr)
+        return 130
+    return int(code or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
