@@ -1,7 +1,7 @@
 # Two commands for a fresh machine:
 #   make demo   set up .venv and train the primer's MNIST network (mnist-sgd)
 #   make test   set up .venv with every extra and run the whole test suite
-PYTHON ?= python3.11
+PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
@@ -10,9 +10,15 @@ STAMP  := $(VENV)/.installed
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[torch,h5,dev]"
 	touch $(STAMP)
+
+# The team's machines keep the real data sets in ../shared/data; elsewhere groundup downloads
+# MNIST (about 11 MB, SHA-256 checked) into ~/.cache/groundup on first use.
+SHARED_DATA := $(wildcard ../shared/data)
+ifneq ($(SHARED_DATA),)
+export GROUNDUP_DATA_DIR ?= $(abspath $(SHARED_DATA))
+endif
 
 demo: $(STAMP)
 	$(BIN)/groundup train mnist
