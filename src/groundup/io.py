@@ -1,0 +1,162 @@
+"""Files written whole or not at all, and weights stored without pickle.
+
+Every file groundup writes goes through :func:`atomic_write`: the bytes go to a temporary file
+in the same folder, are flushed to disk, and the temporary file is then renamed over the target
+with :func:`os.replace`. A rename within one file system is atomic, so a reader (or a run resumed
+after ``kill -9``) sees either the old file or the new one, never half of each.
+
+Weights are stored as `safetensors <https://huggingface.co/docs/safetensors>`_: a JSON header
+(name, dtype, shape, byte offsets) followed by the raw little-endian array bytes. Loading runs no
+code, unlike pickle, and PyTorch reads the same file with ``safetensors.torch.load_file``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from groundup.errors import DataError
+
+__all__ = [
+    "atomic_write",
+    "atomic_write_json",
+    "load_safetensors",
+    "read_safetensors_metadata",
+    "save_safetensors",
+    "to_jsonable",
+]
+
+
+def atomic_write(path: str | os.PathLike, data: bytes | str) -> Path:
+    """Write ``data`` to ``path`` atomically; return the path.
+
+    Parent folders are created. ``str`` data is encoded as UTF-8. On any error the temporary
+    file is removed and the previous content of ``path`` (if any) is left untouched.
+    """
+    path = Path(path)
+    payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as tmp:
+            tmp.write(payload)
+            tmp.flush()
+            os.fsync(tmp.fileno())  # the bytes reach the disk before the rename makes them visible
+        os.replace(tmp_name, path)
+    except BaseException:
+        # BaseException too: a Ctrl-C mid-write must not leave a stray temporary file behind.
+        try:
+            os.unlink(tmp_name)
+        except FileNotFoundError:
+            pass
+        raise
+    _fsync_dir(path.parent)
+    return path
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Flush a folder's entry table so the rename itself survives a power cut (POSIX only)."""
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    except OSError:  # some file systems refuse fsync on folders; the write itself is done
+        pass
+    finally:
+        os.close(fd)
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Turn NumPy scalars and arrays (also nested in dicts, lists, tuples) into plain Python."""
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, np.generic):  # np.float32(1.5), np.int64(3), np.bool_(True)
+        return obj.item()
+    if isinstance(obj, Mapping):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, os.PathLike):
+        return os.fspath(obj)
+    return obj
+
+
+def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
+    """Write ``obj`` as indented JSON (NumPy values converted) atomically; return the path."""
+    text = json.dumps(to_jsonable(obj), indent=2, allow_nan=True) + "\n"
+    return atomic_write(path, text)
+
+
+def save_safetensors(
+    state: Mapping[str, np.ndarray],
+    path: str | os.PathLike,
+    metadata: Mapping[str, str] | None = None,
+) -> Path:
+    """Save named arrays (e.g. a state dict ``{"0.weight": W, "0.bias": b}``) atomically.
+
+    Parameters
+    ----------
+    state : mapping of str to ndarray
+        Names may contain dots. Arrays are stored C-contiguous with their dtype unchanged.
+    path : path-like
+        Target file, conventionally ``*.safetensors``.
+    metadata : mapping of str to str, optional
+        Stored in the header (``__metadata__``); read back with :func:`read_safetensors_metadata`.
+    """
+    from safetensors.numpy import save
+
+    tensors = {}
+    for name, value in state.items():
+        if not isinstance(name, str):
+            raise TypeError(f"safetensors names must be str, got {name!r}")
+        tensors[name] = np.asarray(value, order="C")  # ascontiguousarray turns 0-d into 1-d
+    meta = None
+    if metadata is not None:
+        meta = {str(k): str(v) for k, v in metadata.items()}
+    return atomic_write(path, save(tensors, metadata=meta))
+
+
+def load_safetensors(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """Load every array of a safetensors file as ``{name: ndarray}``.
+
+    Raises
+    ------
+    DataError
+        If the file is missing, truncated or its header is corrupted; the message names the file.
+    """
+    from safetensors.numpy import load_file
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"no such weights file: {path}. Check the path (or train a model first).")
+    try:
+        return dict(load_file(path))
+    except Exception as exc:  # safetensors raises its own SafetensorError (not importable stably)
+        raise DataError(
+            f"{path} is not a readable safetensors file ({exc}); it may be truncated or "
+            f"corrupted. Delete it and save or train again."
+        ) from exc
+
+
+def read_safetensors_metadata(path: str | os.PathLike) -> dict[str, str]:
+    """Return the ``__metadata__`` strings stored in a safetensors header (empty if none)."""
+    from safetensors import safe_open
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"no such weights file: {path}. Check the path (or train a model first).")
+    try:
+        with safe_open(path, framework="np") as f:
+            return dict(f.metadata() or {})
+    except Exception as exc:
+        raise DataError(
+            f"{path} is not a readable safetensors file ({exc}); it may be truncated or "
+            f"corrupted. Delete it and save or train again."
+        ) from exc
