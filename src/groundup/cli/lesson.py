@@ -1,0 +1,62 @@
+"""``groundup lesson``: list the primer's lessons, or run one (values printed, figures saved).
+
+groundup lesson list
+groundup lesson run vectors --out figures/
+groundup lesson run all --quick
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "lesson",
+        help="run the primer's demonstrations: values printed and checked, figures saved",
+        description="Each lesson prints the numbers the primer states, checks them, and saves "
+        "its figures as PNG files.",
+    )
+    actions = parser.add_subparsers(dest="lesson_action", metavar="ACTION")
+    listing = actions.add_parser("list", help="list the lessons and what each shows")
+    listing.set_defaults(func=_list)
+    run = actions.add_parser("run", help="run one lesson (or 'all')")
+    run.add_argument("name", metavar="NAME", help="lesson name from 'groundup lesson list', or all")
+    run.add_argument(
+        "--out", type=Path, default=None, help="folder for the figures (PNG); none saved if omitted"
+    )
+    run.add_argument(
+        "--quick",
+        action="store_true",
+        help="smaller training runs (a subset, fewer epochs) for the lessons that train on data",
+    )
+    run.add_argument("--quiet", action="store_true", help="check the values without printing them")
+    run.set_defaults(func=_run)
+    parser.set_defaults(func=_list)  # plain `groundup lesson` lists them
+
+
+def _list(args) -> int:
+    from groundup.lessons import LESSONS
+
+    width = max(len(name) for name in LESSONS)
+    for info in LESSONS.values():
+        needs = f"  [needs {info.needs}]" if info.needs else ""
+        print(f"{info.name:<{width}}  {info.summary}{needs}")
+    return 0
+
+
+def _run(args) -> int:
+    from groundup.lessons import lesson_names, run_lesson
+
+    names = lesson_names() if args.name == "all" else [args.name]
+    for name in names:
+        out = None
+        if args.out is not None:
+            out = args.out / name if len(names) > 1 else args.out
+        start = time.perf_counter()
+        values = run_lesson(name, out_dir=out, verbose=not args.quiet, quick=args.quick)
+        seconds = time.perf_counter() - start
+        saved = f"; figures in {out}" if out is not None else ""
+        print(f"lesson {name}: {len(values)} values checked in {seconds:.1f} s{saved}")
+    return 0

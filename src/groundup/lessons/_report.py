@@ -1,0 +1,116 @@
+"""The lesson notebook page: print each stated value and check it, so a wrong number fails.
+
+Every lesson states numbers (the primer's, or ones worked by hand in the lesson's comments). A
+:class:`Report` prints each one beside what it should be and raises :class:`AssertionError` when
+it is not, so ``groundup lesson run`` doubles as a test. ``assert`` statements are not used for
+this: ``python -O`` strips them, and a lesson must never pass silently.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+def _fmt(value: Any) -> str:
+    """Short, readable text for a scalar, array or anything else."""
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value))
+    if isinstance(value, int | np.integer):
+        return f"{int(value):,}"
+    if isinstance(value, float | np.floating):
+        v = float(value)
+        return f"{v:.6g}" if v == 0 or 1e-4 <= abs(v) < 1e6 else f"{v:.4e}"
+    if isinstance(value, tuple) and all(isinstance(n, int | np.integer) for n in value):
+        return str(tuple(int(n) for n in value))  # a shape
+    if isinstance(value, np.ndarray | list | tuple):
+        arr = np.asarray(value)
+        if arr.dtype.kind in "fc":
+            return np.array2string(arr, precision=4, suppress_small=True, separator=", ")
+        return np.array2string(arr, separator=", ")
+    return str(value)
+
+
+@dataclass
+class Report:
+    """Collects a lesson's values; prints and checks each as it is stated.
+
+    Parameters
+    ----------
+    title : str
+        Printed once as a heading.
+    verbose : bool
+        Print the lines (the checks run either way).
+    """
+
+    title: str
+    verbose: bool = True
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self):
+        self._say(f"== {self.title} ==")
+
+    def _say(self, text: str) -> None:
+        if self.verbose:
+            print(text, flush=True)
+
+    def section(self, heading: str) -> None:
+        """Print a sub-heading."""
+        self._say(f"\n-- {heading}")
+
+    def note(self, text: str) -> None:
+        """Print a line of explanation (no value attached)."""
+        self._say(f"   {text}")
+
+    def _fail(self, name: str, message: str):
+        raise AssertionError(f"lesson '{self.title}': {name}: {message}")
+
+    def close(self, name: str, value, expected, *, atol: float = 1e-9, rtol: float = 0.0):
+        """State ``name = value`` and check ``|value - expected| <= atol + rtol |expected|``.
+
+        Works elementwise for arrays (shapes must match). Returns ``value``.
+        """
+        v = np.asarray(value, dtype=np.float64)
+        e = np.asarray(expected, dtype=np.float64)
+        self._say(f"   {name} = {_fmt(value)}   (expected {_fmt(expected)})")
+        if v.shape != e.shape:
+            self._fail(name, f"shape {v.shape} but expected {e.shape}")
+        if not np.all(np.abs(v - e) <= atol + rtol * np.abs(e)):
+            self._fail(name, f"{_fmt(value)} is not {_fmt(expected)} (atol={atol}, rtol={rtol})")
+        self.values[name] = value
+        return value
+
+    def equal(self, name: str, value, expected):
+        """State ``name = value`` and check it equals ``expected`` exactly (ints, shapes, text)."""
+        self._say(f"   {name} = {_fmt(value)}")
+        same = np.array_equal(np.asarray(value), np.asarray(expected))
+        if not same:
+            self._fail(name, f"{_fmt(value)} but expected {_fmt(expected)}")
+        self.values[name] = value
+        return value
+
+    def between(self, name: str, value, low: float = -math.inf, high: float = math.inf):
+        """State ``name = value`` and check ``low <= value <= high`` (measured quantities)."""
+        bounds = []
+        if low > -math.inf:
+            bounds.append(f">= {_fmt(low)}")
+        if high < math.inf:
+            bounds.append(f"<= {_fmt(high)}")
+        self._say(f"   {name} = {_fmt(value)}   ({' and '.join(bounds)})")
+        v = float(value)
+        if not (low <= v <= high) or math.isnan(v):
+            self._fail(name, f"{_fmt(value)} is outside [{_fmt(low)}, {_fmt(high)}]")
+        self.values[name] = value
+        return value
+
+    def holds(self, name: str, condition: bool, claim: str, value=None):
+        """State a claim (``claim`` in words) and check that it holds."""
+        shown = f" = {_fmt(value)}" if value is not None else ""
+        self._say(f"   {name}{shown}: {claim}")
+        if not bool(condition):
+            self._fail(name, f"claim does not hold: {claim}")
+        self.values[name] = value if value is not None else True
+        return value
