@@ -1,0 +1,1 @@
+"""Optimizers: update rules on plain arrays (rules) and the classes that wrap them."""
