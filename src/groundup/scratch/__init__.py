@@ -1,0 +1,30 @@
+"""The scratch engine: the primer's models in plain NumPy, every gradient derived by hand.
+
+* :mod:`~groundup.scratch.logistic_regression`: the cat classifier, column-stacked (n_x, m)
+* :mod:`~groundup.scratch.naive`: the same with explicit Python loops, for timing and checking
+* :mod:`~groundup.scratch.neurons`: ``LinearNeuron`` and ``LogisticNeuron``, row-stacked (m, n)
+* :mod:`~groundup.scratch.softmax_regression`: multiclass logistic regression
+* :mod:`~groundup.scratch.mlp`: any depth, hand-written backward, PyTorch parameter layout
+* :mod:`~groundup.scratch.training`: the shared batch / minibatch / SGD loop and optimizer
+"""
+
+from groundup.scratch.logistic_regression import LogisticRegression, optimize, predict, propagate
+from groundup.scratch.mlp import MLP
+from groundup.scratch.naive import propagate_naive
+from groundup.scratch.neurons import LinearNeuron, LogisticNeuron
+from groundup.scratch.softmax_regression import SoftmaxRegression
+from groundup.scratch.training import ArrayOptimizer, fit_loop
+
+__all__ = [
+    "MLP",
+    "ArrayOptimizer",
+    "LinearNeuron",
+    "LogisticNeuron",
+    "LogisticRegression",
+    "SoftmaxRegression",
+    "fit_loop",
+    "optimize",
+    "predict",
+    "propagate",
+    "propagate_naive",
+]

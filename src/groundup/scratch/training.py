@@ -1,0 +1,105 @@
+"""The training loop the scratch models share, and an optimizer over a dict of arrays.
+
+A scratch model exposes ``params`` (a dict of arrays, updated in place) and
+``loss_and_grads(X, y) -> (loss, grads)`` with ``grads`` keyed like ``params``. One epoch visits the
+m rows of ``X`` in batches, depending on ``mode``:
+
+* ``"batch"``: one step on all m rows (full-batch gradient descent);
+* ``"minibatch"``: steps on ``batch_size`` rows at a time, in a shuffled order;
+* ``"sgd"``: one row at a time, shuffled (``batch_size = 1``).
+
+Epoch e's order is ``np.random.default_rng([seed, e]).permutation(m)``, the convention of
+``groundup.data.DataLoader``, so any epoch can be replayed. The history holds the epoch's cost:
+the mean of its batch losses weighted by batch size (for ``"batch"`` the loss before the step).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from groundup.errors import GroundupError, TrainingError
+from groundup.optim.rules import adam_step, rmsprop_step, sgd_step
+
+MODES = ("batch", "minibatch", "sgd")
+
+_RULES = {
+    "sgd": (sgd_step, {}),
+    "adam": (adam_step, {}),
+    "adamw": (adam_step, {"decoupled_weight_decay": True, "weight_decay": 1e-2}),
+    "rmsprop": (rmsprop_step, {}),
+}
+
+
+class ArrayOptimizer:
+    """Applies one of :mod:`groundup.optim.rules` to every array of a parameter dict.
+
+    ``ArrayOptimizer("adam", lr=1e-3)`` keeps one state dict per parameter name.
+    Names: ``"sgd"``, ``"adam"``, ``"adamw"`` (decoupled decay, default 1e-2, as torch's AdamW),
+    ``"rmsprop"``; hyper-parameters are the rule's keyword arguments.
+    """
+
+    def __init__(self, name: str = "sgd", **hyper):
+        if name not in _RULES:
+            raise GroundupError(
+                f"unknown optimizer {name!r}; choose one of: {', '.join(sorted(_RULES))}"
+            )
+        rule, defaults = _RULES[name]
+        if name == "sgd" and "lr" not in hyper:
+            raise GroundupError("the 'sgd' optimizer needs a learning rate: pass lr=...")
+        self.name = name
+        self._rule = rule
+        self.hyper = {**defaults, **hyper}
+        self.state: dict[str, dict] = {}
+
+    def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
+        """Update every array in ``params`` in place from the same-named gradient."""
+        for name, param in params.items():
+            self._rule(param, grads[name], self.state.setdefault(name, {}), **self.hyper)
+
+
+def batches(m: int, mode: str, batch_size: int, seed: int, epoch: int) -> Iterator[np.ndarray]:
+    """Row indices of each batch of one epoch (see the module docstring)."""
+    if mode == "batch":
+        yield np.arange(m)
+        return
+    if mode not in MODES:
+        raise GroundupError(f"unknown mode {mode!r}; choose one of: {', '.join(MODES)}")
+    size = 1 if mode == "sgd" else batch_size
+    if size < 1:
+        raise GroundupError(f"batch_size must be at least 1, got {batch_size}")
+    order = np.random.default_rng([seed, epoch]).permutation(m)
+    for start in range(0, m, size):
+        yield order[start : start + size]
+
+
+def fit_loop(
+    model,
+    X: np.ndarray,
+    y: np.ndarray,
+    optimizer: ArrayOptimizer,
+    epochs: int,
+    mode: str = "batch",
+    batch_size: int = 32,
+    seed: int = 0,
+) -> list[float]:
+    """Train ``model`` in place for ``epochs`` epochs; return the cost of each epoch."""
+    if len(X) != len(y):
+        raise GroundupError(f"X has {len(X)} rows but y has {len(y)} labels; they must match")
+    history: list[float] = []
+    m = len(X)
+    for epoch in range(epochs):
+        total = 0.0
+        for idx in batches(m, mode, batch_size, seed, epoch):
+            loss, grads = model.loss_and_grads(X[idx], y[idx])
+            optimizer.step(model.params, grads)
+            total += loss * len(idx)
+        cost = total / m
+        if not np.isfinite(cost):
+            raise TrainingError(
+                f"the cost became {cost} at epoch {epoch}: the learning rate is probably too "
+                "large (try dividing it by 10) or the inputs are not standardised"
+            )
+        history.append(cost)
+    return history
