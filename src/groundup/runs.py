@@ -1,0 +1,353 @@
+"""Run folders: one training run, everything it produced, written atomically.
+
+``groundup train`` (and :func:`train_run`) writes::
+
+    runs/<recipe>-<engine>-<time>/
+      config.json        what was run: recipe, data, model spec, optimizer, seed, preprocessing
+      history.jsonl      one JSON row per epoch (loss, train_acc, test_loss, test_acc, seconds)
+      metrics.json       test accuracy, loss, per-class precision / recall / F1, confusion matrix
+      model.safetensors  final weights, PyTorch names ("0.weight", ...), loadable by torch
+      checkpoint/        the latest checkpoint (see groundup.train.checkpoint); --resume uses it
+      plots/             curves.png, confusion_matrix.png; 2-D data: decision_boundary.png and
+                         boundary_snapshots.png; images: first_layer_weights.png, misclassified.png
+
+Every file goes through :func:`groundup.io.atomic_write`, so a run killed at any moment leaves
+complete files (the old version or the new one) and a checkpoint to resume from.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from groundup.engines.base import ENGINES, ModelSpec, OptimizerSpec, make_engine
+from groundup.errors import DataError, GroundupError
+from groundup.io import atomic_write_json, load_safetensors, save_safetensors
+from groundup.recipes import DEFAULT_RECIPE, Recipe, get_recipe, recipe_for_dataset
+from groundup.train import Checkpointer, Snapshots, Trainer, load_checkpoint
+from groundup.train.prepare import Prepared, prepare
+
+__all__ = [
+    "RunConfig",
+    "RunResult",
+    "build_config",
+    "load_data",
+    "open_run",
+    "resume_run",
+    "train_run",
+]
+
+#: PyTorch's default learning rates, used when ``--optimizer`` changes and ``--lr`` is not given.
+DEFAULT_LR = {"sgd": 0.01, "adam": 1e-3, "adamw": 1e-3, "rmsprop": 1e-2}
+
+
+@dataclass
+class RunConfig:
+    """Everything that determines a run (written to ``config.json``)."""
+
+    recipe: str
+    dataset: str  # registry name or path to a CSV file
+    model: str
+    hidden: tuple[int, ...]
+    activation: str
+    optimizer: OptimizerSpec
+    epochs: int
+    batch_size: int | None
+    engine: str = "autograd"
+    seed: int = 0
+    preprocess: str = "standardize"
+    target: str | None = None
+    data_dir: str | None = None
+    snapshot_steps: tuple[int, ...] = (0, 100, 500, 2000)
+
+    def to_dict(self) -> dict:
+        return {
+            "recipe": self.recipe, "dataset": self.dataset, "model": self.model,
+            "hidden": list(self.hidden), "activation": self.activation,
+            "optimizer": self.optimizer.to_dict(), "epochs": self.epochs,
+            "batch_size": self.batch_size, "engine": self.engine, "seed": self.seed,
+            "preprocess": self.preprocess, "target": self.target, "data_dir": self.data_dir,
+            "snapshot_steps": list(self.snapshot_steps),
+        }  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, d: dict) -> RunConfig:
+        return cls(
+            d["recipe"], d["dataset"], d["model"], tuple(d["hidden"]), d["activation"],
+            OptimizerSpec.from_dict(d["optimizer"]), int(d["epochs"]), d["batch_size"],
+            d["engine"], int(d["seed"]), d["preprocess"], d.get("target"), d.get("data_dir"),
+            tuple(d.get("snapshot_steps", (0, 100, 500, 2000))),
+        )  # fmt: skip
+
+
+def _is_csv(dataset: str) -> bool:
+    return dataset.lower().endswith((".csv", ".csv.gz")) or os.sep in dataset
+
+
+def build_config(
+    dataset: str | None = None, *, recipe: str | None = None, model: str | None = None,
+    hidden: tuple[int, ...] | None = None, activation: str | None = None,
+    optimizer: str | None = None, lr: float | None = None, momentum: float | None = None,
+    epochs: int | None = None, batch_size: int | None = None, engine: str | None = None,
+    seed: int | None = None, target: str | None = None, data_dir: str | None = None,
+    full_batch: bool = False,
+) -> RunConfig:
+    """Resolve a recipe, a data set and overrides into a :class:`RunConfig`.
+
+    Precedence: explicit options > the recipe (``recipe``, else the data set's own recipe, else a
+    generic MLP for a CSV file) > PyTorch's defaults. ``groundup train`` with nothing given runs
+    :data:`groundup.recipes.DEFAULT_RECIPE`.
+    """
+    if recipe is not None:
+        base = get_recipe(recipe)
+    elif dataset is not None:
+        base = recipe_for_dataset(dataset) or Recipe(
+            "custom", dataset, "mlp", "adam", 1e-3, 100, 32, hidden=(64, 32),
+            summary="generic MLP for a CSV or registry data set",
+        )
+    else:
+        base = get_recipe(DEFAULT_RECIPE)
+    data = dataset or base.dataset
+    preprocess = base.preprocess if data == base.dataset else None  # None: decided by the data
+    if model is None and hidden:
+        model = "mlp"
+    model = model or base.model
+    if model in ("logistic", "softmax"):
+        if hidden:
+            raise GroundupError(f"--hidden does not apply to --model {model}; use --model mlp")
+        hidden = ()
+    else:
+        hidden = tuple(hidden) if hidden else (base.hidden or (64, 32))
+    opt_name = optimizer or base.optimizer
+    if lr is None:
+        lr = base.lr if opt_name == base.optimizer else DEFAULT_LR.get(opt_name, 0.01)
+    if momentum is None:
+        momentum = base.momentum if opt_name == base.optimizer else 0.0
+    engine = engine or "autograd"
+    if engine not in ENGINES:
+        raise GroundupError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    epochs = base.epochs if epochs is None else epochs
+    if epochs < 1:
+        raise GroundupError(f"--epochs must be at least 1, got {epochs}")
+    if full_batch:
+        batch_size = None
+    elif batch_size is None:
+        batch_size = base.batch_size
+    if batch_size is not None and batch_size < 1:
+        raise GroundupError(f"--batch-size must be at least 1, got {batch_size}")
+    return RunConfig(
+        recipe=base.name, dataset=data, model=model, hidden=hidden,
+        activation=activation or base.activation,
+        optimizer=OptimizerSpec(opt_name, float(lr), float(momentum)),
+        epochs=int(epochs), batch_size=batch_size, engine=engine,
+        seed=0 if seed is None else int(seed), preprocess=preprocess or "auto",
+        target=target or base.target, data_dir=data_dir, snapshot_steps=base.snapshot_steps,
+    )  # fmt: skip
+
+
+def load_data(config: RunConfig) -> Prepared:
+    """Load and preprocess the run's data set (registry name or CSV path)."""
+    from groundup import data
+
+    if _is_csv(config.dataset):
+        if not Path(config.dataset).is_file():
+            raise DataError(f"no such CSV file: {config.dataset}")
+        if not config.target:
+            raise DataError(
+                f"which column of {config.dataset} is the label? Name it with --target COLUMN"
+            )
+        ds = data.load_csv(config.dataset, target=config.target)
+    else:
+        ds = data.load(config.dataset, data_dir=config.data_dir)
+    kind = None if config.preprocess == "auto" else config.preprocess
+    return prepare(ds, kind)
+
+
+def model_spec(config: RunConfig, prep: Prepared) -> ModelSpec:
+    return ModelSpec.for_model(
+        config.model, prep.n_features, prep.n_classes, config.hidden, config.activation
+    )
+
+
+@dataclass
+class RunResult:
+    """What :func:`train_run` returns."""
+
+    folder: Path
+    config: RunConfig
+    history: object
+    engine: object
+    metrics: dict = field(default_factory=dict)
+    interrupted: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def _new_folder(config: RunConfig, out: str | os.PathLike | None) -> Path:
+    if out is not None:
+        folder = Path(out)
+        if (folder / "config.json").exists():
+            raise GroundupError(
+                f"{folder} already holds a run; choose another --out, or continue it with "
+                f"--resume {folder}"
+            )
+        return folder
+    label = config.recipe if config.recipe != "custom" else Path(config.dataset).stem
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    folder = Path("runs") / f"{label}-{config.engine}-{stamp}"
+    k = 2
+    while folder.exists():
+        folder = Path("runs") / f"{label}-{config.engine}-{stamp}-{k}"
+        k += 1
+    return folder
+
+
+def _trainer(config, prep, engine, folder, log, progress, snapshots):
+    callbacks = [Checkpointer(folder / "checkpoint", history_path=folder / "history.jsonl")]
+    if snapshots is not None:
+        callbacks.append(snapshots)
+    return Trainer(
+        engine, prep.X_train, prep.y_train, prep.X_test, prep.y_test, epochs=config.epochs,
+        batch_size=config.batch_size, seed=config.seed, callbacks=callbacks, log=log,
+        progress=progress,
+    )  # fmt: skip
+
+
+def train_run(
+    config: RunConfig, out: str | os.PathLike | None = None, *, log=print, progress: bool = False,
+    plots: bool = True,
+) -> RunResult:
+    """Train ``config`` from its seeded initial weights and write the run folder."""
+    prep = load_data(config)
+    spec = model_spec(config, prep)
+    engine = make_engine(config.engine, spec, spec.init_state(config.seed), config.optimizer)
+    folder = _new_folder(config, out)
+    atomic_write_json(folder / "config.json", _config_json(config, spec, prep))
+    log(
+        f"{config.recipe}: {config.dataset} ({len(prep.X_train)} train / {len(prep.X_test)} "
+        f"test), {config.model} {spec.sizes}, {config.optimizer.name} lr {config.optimizer.lr:g}"
+        f", {config.engine} engine -> {folder}"
+    )
+    snapshots = Snapshots(config.snapshot_steps) if spec.n_inputs == 2 else None
+    trainer = _trainer(config, prep, engine, folder, log, progress, snapshots)
+    trainer.fit()
+    return _finish(folder, config, spec, prep, trainer, snapshots, log, plots)
+
+
+def resume_run(
+    folder: str | os.PathLike, *, epochs: int | None = None, log=print, progress: bool = False,
+    plots: bool = True,
+) -> RunResult:
+    """Continue the run in ``folder`` from its latest checkpoint (``epochs`` may extend it)."""
+    folder = Path(folder)
+    config = read_config(folder)
+    if epochs is not None:
+        config.epochs = int(epochs)
+        cfg = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        cfg["run"]["epochs"] = config.epochs
+        atomic_write_json(folder / "config.json", cfg)
+    ckpt = load_checkpoint(folder / "checkpoint")
+    prep = load_data(config)
+    spec = model_spec(config, prep)
+    engine = make_engine(config.engine, spec, ckpt.model, config.optimizer)
+    snapshots = Snapshots(config.snapshot_steps) if spec.n_inputs == 2 else None
+    trainer = _trainer(config, prep, engine, folder, log, progress, snapshots)
+    log(f"resuming {folder} at epoch {ckpt.state['loop']['epoch'] + 1} "
+        f"(step {ckpt.state['loop']['step']})")  # fmt: skip
+    trainer.fit(resume=ckpt)
+    return _finish(folder, config, spec, prep, trainer, snapshots, log, plots)
+
+
+def _config_json(config: RunConfig, spec: ModelSpec, prep: Prepared) -> dict:
+    from groundup import __version__
+
+    return {
+        "groundup_version": __version__,
+        "run": config.to_dict(),
+        "spec": spec.to_dict(),
+        "classes": prep.classes,
+        "feature_names": prep.feature_names,
+        "image_shape": list(prep.image_shape) if prep.image_shape else None,
+        "preprocess": prep.preprocess,
+        "n_train": len(prep.X_train),
+        "n_test": len(prep.X_test),
+    }
+
+
+def read_config(folder: str | os.PathLike) -> RunConfig:
+    """The :class:`RunConfig` stored in a run folder's ``config.json``."""
+    path = Path(folder) / "config.json"
+    try:
+        return RunConfig.from_dict(json.loads(path.read_text(encoding="utf-8"))["run"])
+    except FileNotFoundError:
+        raise DataError(f"{folder} is not a run folder (no config.json); give the folder "
+                        f"'groundup train' printed") from None  # fmt: skip
+    except (ValueError, KeyError, TypeError) as exc:
+        raise DataError(f"{path} is corrupted ({exc})") from exc
+
+
+def _finish(folder, config, spec, prep, trainer, snapshots, log, plots) -> RunResult:
+    result = RunResult(folder, config, trainer.history, trainer.engine, notes=trainer.history.notes)
+    if trainer.interrupted:
+        result.interrupted = True
+        log(f"interrupted at epoch {trainer.epoch + 1}, step {trainer.step}; checkpoint saved. "
+            f"Continue with: groundup train --resume {folder}")  # fmt: skip
+        return result
+    engine = trainer.engine
+    state = engine.state_dict()
+    meta = {"spec": json.dumps(spec.to_dict()), "engine": engine.name}
+    save_safetensors(state, folder / "model.safetensors", metadata=meta)
+    trainer.history.save(folder / "history.jsonl")
+    from groundup.train.report import run_metrics, write_plots
+
+    result.metrics = run_metrics(engine, prep, trainer.history)
+    atomic_write_json(folder / "metrics.json", result.metrics)
+    if plots:
+        write_plots(folder / "plots", engine, prep, trainer.history, result.metrics, snapshots)
+    return result
+
+
+@dataclass
+class OpenRun:
+    """A finished run loaded back: its config, model and how to preprocess new inputs."""
+
+    folder: Path
+    config: RunConfig
+    spec: ModelSpec
+    engine: object
+    classes: list[str]
+    preprocess: dict
+    feature_names: list[str] | None
+    image_shape: tuple | None
+
+
+def open_run(folder: str | os.PathLike, engine: str | None = None) -> OpenRun:
+    """Load a run folder's final model (``model.safetensors``) into an engine."""
+    folder = Path(folder)
+    config = read_config(folder)
+    meta = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    spec = ModelSpec.from_dict(meta["spec"])
+    if not (folder / "model.safetensors").is_file():
+        raise DataError(
+            f"{folder} has no model.safetensors: the run did not finish. Continue it with "
+            f"groundup train --resume {folder}"
+        )
+    state = load_safetensors(folder / "model.safetensors")
+    expected = spec.init_state(0)
+    for name, arr in expected.items():
+        if name not in state or state[name].shape != arr.shape:
+            raise DataError(f"{folder / 'model.safetensors'} does not match the run's model "
+                            f"({name} missing or of the wrong shape)")  # fmt: skip
+    eng = make_engine(engine or "autograd", spec, state, config.optimizer)
+    image_shape = tuple(meta["image_shape"]) if meta.get("image_shape") else None
+    return OpenRun(folder, config, spec, eng, meta["classes"], meta["preprocess"],
+                   meta.get("feature_names"), image_shape)  # fmt: skip
+
+
+def state_max_diff(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> float:
+    """Largest absolute difference between two state dicts with the same names."""
+    return max(float(np.max(np.abs(a[k].astype(np.float64) - b[k]))) for k in a)

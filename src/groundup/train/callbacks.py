@@ -1,0 +1,161 @@
+"""Callbacks: small objects the training loop calls at fixed moments.
+
+``on_fit_start(trainer)``, ``on_step_end(trainer)`` (only for callbacks that define it, so the
+hot loop pays nothing otherwise), ``on_epoch_end(trainer, row)``, ``on_interrupt(trainer)`` and
+``on_fit_end(trainer)``. A callback stops training by setting ``trainer.stop = True``. Callbacks
+with state that must survive a resume return it from ``state_json()`` / ``state_arrays()`` and
+take it back in ``load_state()``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from groundup.train.checkpoint import save_checkpoint
+
+__all__ = ["Callback", "Checkpointer", "EarlyStopping", "Snapshots"]
+
+
+class Callback:
+    """Base class; every hook does nothing. ``order`` sorts callbacks (checkpoints run last)."""
+
+    key = "callback"
+    order = 0
+
+    def on_fit_start(self, trainer) -> None:
+        pass
+
+    def on_epoch_end(self, trainer, row: dict) -> None:
+        pass
+
+    def on_interrupt(self, trainer) -> None:
+        pass
+
+    def on_fit_end(self, trainer) -> None:
+        pass
+
+    def state_json(self) -> dict:
+        return {}
+
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def load_state(self, state: dict, arrays: dict[str, np.ndarray]) -> None:
+        pass
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` (a history column, lower is better) has not improved by more than
+    ``min_delta`` for ``patience`` epochs in a row."""
+
+    key = "early_stopping"
+
+    def __init__(self, monitor: str = "test_loss", patience: int = 5, min_delta: float = 0.0):
+        self.monitor, self.patience, self.min_delta = monitor, patience, min_delta
+        self.best = math.inf
+        self.wait = 0
+
+    def on_epoch_end(self, trainer, row):
+        value = row.get(self.monitor)
+        if value is None:
+            value = row["loss"]
+        if value < self.best - self.min_delta:
+            self.best, self.wait = value, 0
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            trainer.stop = True
+            trainer.note(
+                f"early stopping after epoch {row['epoch']}: {self.monitor} has not improved "
+                f"for {self.patience} epochs (best {self.best:.4f})"
+            )
+
+    def state_json(self):
+        return {"best": self.best, "wait": self.wait}
+
+    def load_state(self, state, arrays):
+        self.best, self.wait = float(state["best"]), int(state["wait"])
+
+
+class Snapshots(Callback):
+    """Keep copies of the weights after the given optimizer steps (0 = the initial weights).
+
+    Used for the 2x2 grid of decision boundaries at iterations 0, 100, 500 and 2000.
+    ``snapshots`` maps step -> state dict.
+    """
+
+    key = "snapshots"
+
+    def __init__(self, steps=(0, 100, 500, 2000)):
+        self.steps = frozenset(int(s) for s in steps)
+        self.snapshots: dict[int, dict[str, np.ndarray]] = {}
+
+    def on_fit_start(self, trainer):
+        if trainer.step == 0 and 0 in self.steps:
+            self.snapshots[0] = trainer.engine.state_dict()
+
+    def on_step_end(self, trainer):
+        if trainer.step in self.steps:
+            self.snapshots[trainer.step] = trainer.engine.state_dict()
+
+    def state_arrays(self):
+        return {
+            f"step{s}/{name}": arr for s, sd in self.snapshots.items() for name, arr in sd.items()
+        }
+
+    def load_state(self, state, arrays):
+        for key, arr in arrays.items():
+            step, name = key.split("/", 1)
+            self.snapshots.setdefault(int(step[4:]), {})[name] = arr
+
+
+class Checkpointer(Callback):
+    """Save a checkpoint at the end of every epoch (and on Ctrl-C), into ``folder``.
+
+    Epochs that end less than ``min_seconds`` after the previous save are skipped, except the last
+    one, so a 2,000-epoch full-batch run does not spend its time writing files; a resume then
+    repeats at most ``min_seconds`` of work and still ends bit for bit where an uninterrupted run
+    would. ``history_path``, if given, is rewritten (atomically) with every checkpoint so the two
+    always agree.
+    """
+
+    key = "checkpointer"
+    order = 100
+
+    def __init__(
+        self,
+        folder: str | os.PathLike,
+        min_seconds: float = 0.5,
+        history_path: str | os.PathLike | None = None,
+    ):
+        self.folder = Path(folder)
+        self.min_seconds = min_seconds
+        self.history_path = history_path
+        self._last = -math.inf
+        self.saved_step = -1
+
+    def save(self, trainer, tag: str | None = None):
+        tag = tag or f"epoch-{trainer.epoch:06d}-step-{trainer.step:09d}"
+        path = save_checkpoint(self.folder, tag, trainer.checkpoint())
+        if self.history_path is not None:
+            trainer.history.save(self.history_path)
+        self._last = time.perf_counter()
+        self.saved_step = trainer.step
+        return path
+
+    def on_epoch_end(self, trainer, row):
+        last = trainer.epoch >= trainer.epochs or trainer.stop
+        if last or time.perf_counter() - self._last >= self.min_seconds:
+            self.save(trainer)
+
+    def on_interrupt(self, trainer):
+        self.save(trainer)
+
+    def on_fit_end(self, trainer):
+        if self.saved_step != trainer.step:
+            self.save(trainer)

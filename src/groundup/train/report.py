@@ -1,0 +1,107 @@
+"""What a finished run reports: test metrics (``metrics.json``) and figures (``plots/``).
+
+matplotlib is imported only here, through :mod:`groundup.plot`, and only when plots are written.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from groundup.engines.base import mean_loss, predictions, probabilities
+
+__all__ = ["classification_metrics", "run_metrics", "write_plots"]
+
+
+def classification_metrics(engine, X: np.ndarray, y: np.ndarray, classes: list[str]) -> dict:
+    """Accuracy, mean loss, per-class precision / recall / F1 / support and the confusion matrix
+    (rows: true class, columns: predicted class) of ``engine`` on ``(X, y)``."""
+    from groundup import metrics
+
+    z = engine.batched_logits(X)
+    pred = predictions(z, engine.spec.binary)
+    labels = list(range(len(classes)))
+    p, r, f, s = metrics.precision_recall_fscore_support(y, pred, labels=labels)
+    return {
+        "accuracy": float(np.mean(pred == y)) if len(y) else None,
+        "loss": mean_loss(z, y, engine.spec.binary) if len(y) else None,
+        "n": int(len(y)),
+        "classes": list(classes),
+        "per_class": {
+            name: {"precision": float(p[k]), "recall": float(r[k]), "f1": float(f[k]),
+                   "support": int(s[k])}  # fmt: skip
+            for k, name in enumerate(classes)
+        },
+        "macro_f1": float(np.mean(f)),
+        "confusion_matrix": metrics.confusion_matrix(y, pred, labels=labels).tolist(),
+    }
+
+
+def run_metrics(engine, prep, history) -> dict:
+    """``metrics.json`` of a run: test metrics, plus final train accuracy and epochs run."""
+    if len(prep.y_test):
+        out = classification_metrics(engine, prep.X_test, prep.y_test, prep.classes)
+    else:  # no test split: report on the training set and say so
+        out = classification_metrics(engine, prep.X_train, prep.y_train, prep.classes)
+        out["note"] = "no test set: these are training-set metrics"
+    train_z = engine.batched_logits(prep.X_train)
+    out["train_accuracy"] = float(np.mean(predictions(train_z, engine.spec.binary) == prep.y_train))
+    out["train_loss"] = mean_loss(train_z, prep.y_train, engine.spec.binary)
+    out["epochs"] = len(history)
+    out["engine"] = engine.name
+    out["notes"] = list(history.notes)
+    return out
+
+
+def _proba_fn(engine_or_state, spec):
+    """``f(X (m, 2)) -> p (m, C)`` for the boundary plots, from an engine or a state dict."""
+    if isinstance(engine_or_state, dict):
+        from groundup.engines.base import OptimizerSpec, make_engine
+
+        engine = make_engine("scratch", spec, engine_or_state, OptimizerSpec())
+    else:
+        engine = engine_or_state
+
+    def proba(X):
+        return probabilities(engine.batched_logits(np.asarray(X, dtype=np.float32)), spec.binary)
+
+    return proba
+
+
+def write_plots(
+    folder: str | os.PathLike, engine, prep, history, metrics: dict, snapshots=None
+) -> list[Path]:
+    """Write the run's PNG figures into ``folder``; returns their paths."""
+    from groundup import plot
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / "curves.png", folder / "confusion_matrix.png"]
+    plot.plot_history(list(history), path=paths[0])
+    plot.plot_confusion_matrix(np.asarray(metrics["confusion_matrix"]), prep.classes, path=paths[1])
+    spec = engine.spec
+    X, y = (prep.X_test, prep.y_test) if len(prep.y_test) else (prep.X_train, prep.y_train)
+    if spec.n_inputs == 2:
+        Xall = np.concatenate([prep.X_train, prep.X_test])
+        yall = np.concatenate([prep.y_train, prep.y_test])
+        paths.append(folder / "decision_boundary.png")
+        plot.plot_decision_boundary(_proba_fn(engine, spec), Xall, yall, path=paths[-1])
+        if snapshots is not None and snapshots.snapshots:
+            fns = {s: _proba_fn(sd, spec) for s, sd in sorted(snapshots.snapshots.items())}
+            paths.append(folder / "boundary_snapshots.png")
+            plot.plot_boundary_snapshots(fns, Xall, yall, path=paths[-1])
+    if prep.image_shape is not None:
+        W = engine.state_dict()["0.weight"][:16]  # (k, n_pixels): one image per first-layer unit
+        paths.append(folder / "first_layer_weights.png")
+        plot.plot_weight_images(W, prep.image_shape, path=paths[-1])
+        z = engine.batched_logits(X)
+        pred = predictions(z, spec.binary)
+        wrong = np.flatnonzero(pred != y)[:16]
+        if len(wrong) and prep.X_test_raw is not None:
+            probs = probabilities(z[wrong], spec.binary).max(axis=1)
+            paths.append(folder / "misclassified.png")
+            plot.plot_misclassified(prep.X_test_raw[wrong], y[wrong], pred[wrong], prep.classes,
+                                    path=paths[-1], probs=probs)  # fmt: skip
+    return paths
