@@ -1,1 +1,8 @@
-"""Optimizers: update rules on plain arrays (rules) and the classes that wrap them."""
+"""Optimizers: update rules on plain arrays (``rules``, shared with the scratch engine) and the
+PyTorch-style classes that wrap them (``SGD``, ``Adam``, ``AdamW``, ``RMSprop``), plus
+``lr_scheduler``."""
+
+from groundup.optim import lr_scheduler, rules
+from groundup.optim.optimizers import SGD, Adam, AdamW, Optimizer, RMSprop
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "lr_scheduler", "rules"]

@@ -1,0 +1,70 @@
+"""Activations and the softmax family, with stable forward formulas from
+:mod:`groundup.numerics` and their derivatives:
+
+    relu:        out = max(a, 0)          dL/da = g · [a > 0]          (0 at a = 0, as PyTorch)
+    leaky_relu:  out = a or s·a           dL/da = g · (1 if a > 0 else s)
+    sigmoid:     out = σ(a)               dL/da = g · out (1 - out)
+    tanh:        out = tanh a             dL/da = g · (1 - out²)
+    gelu:        out = a Φ(a)             dL/da = g · (Φ(a) + a φ(a))   (or the tanh form's)
+    softmax:     p = softmax(a / T)       dL/da = p (g - Σ_j g_j p_j) / T
+    log_softmax: out = a - logsumexp(a)   dL/da = g - softmax(a) Σ_j g_j
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from groundup import numerics
+from groundup.autograd.tensor import Tensor, result
+
+
+def relu(a: Tensor) -> Tensor:
+    out = np.maximum(a.data, 0)
+    # the mask is made in backward from out (out > 0 exactly where a > 0), so no_grad pays nothing
+    return result(out, (a,), lambda g: (g * (out > 0),), "ReluBackward")
+
+
+def leaky_relu(a: Tensor, negative_slope: float = 0.01) -> Tensor:
+    ad = a.data
+    positive = ad > 0
+    out = np.where(positive, ad, ad * negative_slope)
+
+    def backward(g):
+        return (np.where(positive, g, g * negative_slope),)
+
+    return result(out, (a,), backward, "LeakyReluBackward")
+
+
+def sigmoid(a: Tensor) -> Tensor:
+    out = numerics.sigmoid(a.data)
+    return result(out, (a,), lambda g: (g * (out * (1 - out)),), "SigmoidBackward")
+
+
+def tanh(a: Tensor) -> Tensor:
+    out = np.tanh(a.data)
+    return result(out, (a,), lambda g: (g * (1 - out * out),), "TanhBackward")
+
+
+def gelu(a: Tensor, approximate: str = "none") -> Tensor:
+    ad = a.data
+    out = numerics.gelu(ad, approximate)
+    return result(out, (a,), lambda g: (g * numerics.gelu_grad(ad, approximate),),
+                  "GeluBackward")
+
+
+def softmax(a: Tensor, dim: int = -1, temperature: float = 1.0) -> Tensor:
+    p = numerics.softmax(a.data, axis=dim, temperature=temperature)
+
+    def backward(g):
+        return ((g - (g * p).sum(axis=dim, keepdims=True)) * p / temperature,)
+
+    return result(p, (a,), backward, "SoftmaxBackward")
+
+
+def log_softmax(a: Tensor, dim: int = -1) -> Tensor:
+    out = numerics.log_softmax(a.data, axis=dim)
+
+    def backward(g):
+        return (g - np.exp(out) * g.sum(axis=dim, keepdims=True),)
+
+    return result(out, (a,), backward, "LogSoftmaxBackward")

@@ -1,0 +1,124 @@
+"""``groundup.nn.functional`` (import it as ``F``): stateless layers, activations and losses.
+
+The activations come from :mod:`groundup.autograd.ops_activation` and the losses from
+:mod:`groundup.nn.losses`; here live the ops that carry weights in as arguments: ``linear``
+(one fused graph node), ``dropout``, ``embedding``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from groundup.autograd import Tensor
+from groundup.autograd.creation import default_generator
+from groundup.autograd.ops_activation import (  # noqa: F401 - re-exported
+    gelu,
+    leaky_relu,
+    log_softmax,
+    relu,
+    sigmoid,
+    softmax,
+    tanh,
+)
+from groundup.autograd.tensor import result
+from groundup.errors import GroundupError, ShapeError
+from groundup.nn.losses import (  # noqa: F401 - re-exported
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cosine_similarity,
+    cross_entropy,
+    mse_loss,
+    nll_loss,
+)
+
+
+class DTypeError(GroundupError, TypeError):
+    """Two tensors whose dtypes cannot be combined without a silent conversion."""
+
+
+def _dtype_error(x: np.ndarray, W: np.ndarray) -> DTypeError:
+    fix = "x.float() / 255" if x.dtype == np.uint8 else f"x.to(groundup.{W.dtype})"
+    return DTypeError(
+        f"linear: the input is {x.dtype} but the weight is {W.dtype}; convert the input first "
+        f"({fix}, or X.astype(np.{W.dtype}) for an array)"
+    )
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``y = x Wᵀ + b`` as one graph node.
+
+    ``x`` of shape (n, in) (or any (..., in)), ``weight`` (out, in), ``bias`` (out,); ``y`` of
+    shape (n, out). With ``g = dL/dy``::
+
+        dL/dx = g W          of shape (n, in)    (skipped when x needs no gradient: the input)
+        dL/dW = gᵀ x         of shape (out, in)
+        dL/db = Σ_rows g     of shape (out,)
+    """
+    xd, W = x.data, weight.data
+    if xd.dtype != W.dtype:
+        raise _dtype_error(xd, W)
+    try:
+        out = xd @ W.T
+    except ValueError as exc:
+        raise ShapeError(
+            f"linear: input of shape {xd.shape} has {xd.shape[-1] if xd.ndim else 0} features "
+            f"but the layer expects in_features={W.shape[1]} (weight of shape {W.shape}). "
+            f"Flatten images first (x.view(-1, {W.shape[1]})) or build the layer with "
+            f"in_features={xd.shape[-1] if xd.ndim else 0}"
+        ) from exc
+    if bias is not None:
+        out += bias.data
+
+    def backward(g):
+        gx = g @ W if x.requires_grad else None
+        g2, x2 = g, xd
+        if xd.ndim != 2:  # unbatched (in,) or batched (..., in): fold the leading axes into rows
+            g2, x2 = g.reshape(-1, g.shape[-1]), xd.reshape(-1, xd.shape[-1])
+        gW = g2.T @ x2 if weight.requires_grad else None
+        if bias is None:
+            return gx, gW
+        return gx, gW, (g2.sum(axis=0) if bias.requires_grad else None)
+
+    parents = (x, weight) if bias is None else (x, weight, bias)
+    return result(out, parents, backward, "AddmmBackward")
+
+
+def dropout(x: Tensor, p: float = 0.5, training: bool = True, generator=None) -> Tensor:
+    """Zero each value with probability ``p`` and scale the rest by 1/(1-p) (identity in eval)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability must be in [0, 1], got {p}")
+    if not training or p == 0.0:
+        return x
+    rng = generator if generator is not None else default_generator()
+    if p == 1.0:
+        mask = np.zeros(x.data.shape, dtype=x.data.dtype)
+    else:
+        keep = rng.random(x.data.shape) >= p
+        mask = keep.astype(x.data.dtype) / x.data.dtype.type(1.0 - p)
+    return result(x.data * mask, (x,), lambda g: (g * mask,), "DropoutBackward")
+
+
+def embedding(indices, weight: Tensor) -> Tensor:
+    """Rows of ``weight`` (num_embeddings, dim) picked by integer ``indices`` of any shape.
+
+    Backward adds ``g`` into the picked rows (repeated indices add up).
+    """
+    idx = np.asarray(indices.data if isinstance(indices, Tensor) else indices)
+    if idx.dtype.kind not in "iu":
+        raise GroundupError(f"embedding needs integer indices, got dtype {idx.dtype}; "
+                            "convert with .long()")
+    W = weight.data
+    if idx.size and (idx.min() < 0 or idx.max() >= W.shape[0]):
+        raise GroundupError(f"embedding index out of range: indices must lie in "
+                            f"[0, {W.shape[0] - 1}], got [{idx.min()}, {idx.max()}]")
+
+    def backward(g):
+        grad = np.zeros_like(W)
+        np.add.at(grad, idx, g)
+        return (grad,)
+
+    return result(W[idx], (weight,), backward, "EmbeddingBackward")
+
+
+def flatten(x: Tensor, start_dim: int = 1, end_dim: int = -1) -> Tensor:
+    return x.flatten(start_dim, end_dim)

@@ -1,0 +1,220 @@
+"""Loss functions, each one graph node with a fused, stable backward rule.
+
+With ``n`` the number of averaged elements (``reduction="mean"``) and ``g`` the upstream
+gradient (1 for a loss you call ``backward()`` on):
+
+    cross_entropy (logits z (n, C), classes y):
+        L = -(1/n) Σ_i log softmax(z_i)_{y_i}          dL/dz = (softmax(z) - onehot(y)) / n
+        with label smoothing ε the target is q = (1-ε) onehot(y) + ε/C and dL/dz = (p - q) / n
+    nll_loss (log-probabilities):          dL/dlogp_{i,y_i} = -1/n
+    binary_cross_entropy (probabilities p, labels y):
+        L = -(1/n) Σ y log p + (1-y) log(1-p)       dL/dp = (p - y) / (p (1-p)) / n
+    binary_cross_entropy_with_logits (z):
+        L = (1/n) Σ max(z, 0) - z y + log(1 + e^{-|z|})          dL/dz = (σ(z) - y) / n
+    mse_loss: L = (1/n) Σ (a - b)²         dL/da = 2 (a - b) / n
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from groundup import numerics
+from groundup.autograd import Tensor
+from groundup.autograd.tensor import result
+from groundup.errors import DataError, ShapeError
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _data(x) -> np.ndarray:
+    return x.data if isinstance(x, Tensor) else np.asarray(x)
+
+
+def _reduce(losses: np.ndarray, reduction: str) -> np.ndarray:
+    if reduction == "mean":
+        return np.asarray(losses.mean())
+    if reduction == "sum":
+        return np.asarray(losses.sum())
+    if reduction == "none":
+        return losses
+    raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _scale(g: np.ndarray, reduction: str, n: int, ndim: int) -> np.ndarray:
+    """Upstream gradient per element: g/n for mean, g for sum, g broadcast for none."""
+    if reduction == "mean":
+        return g / n
+    if reduction == "none" and g.ndim < ndim:
+        return g.reshape(g.shape + (1,) * (ndim - g.ndim))
+    return g
+
+
+def _class_targets(z: np.ndarray, target, fn: str) -> np.ndarray:
+    """Check that ``target`` holds one integer class index per row of ``z``."""
+    t = _data(target)
+    if t.dtype.kind not in "iu":
+        if t.shape == z.shape:
+            fix = "pass the class indices: target.argmax(dim=1) (or y.argmax(axis=1))"
+            what = "one-hot (or probability) rows"
+        else:
+            fix = "convert them: target.long() (or y.astype(np.int64))"
+            what = f"{t.dtype} values"
+        raise DataError(f"{fn} needs integer class indices of shape ({z.shape[0]},) as target, "
+                        f"got {what} of shape {t.shape}; {fix}")
+    if t.ndim == 2 and t.shape == z.shape:
+        raise DataError(f"{fn} needs integer class indices of shape ({z.shape[0]},), got a "
+                        f"one-hot matrix of shape {t.shape}; pass target.argmax(dim=1)")
+    if t.shape != z.shape[:1]:
+        raise ShapeError(f"{fn}: logits of shape {z.shape} need targets of shape "
+                         f"({z.shape[0]},), one class index per row, got {t.shape}")
+    if t.size and (t.min() < 0 or t.max() >= z.shape[1]):
+        raise DataError(f"{fn}: class indices must lie in [0, {z.shape[1] - 1}] for "
+                        f"{z.shape[1]} classes, got values in [{t.min()}, {t.max()}]; "
+                        "encode labels as 0..C-1 (LabelEncoder) or widen the output layer")
+    return t
+
+
+def cross_entropy(input: Tensor, target, reduction: str = "mean",  # noqa: A002 - torch's name
+                  label_smoothing: float = 0.0) -> Tensor:
+    """Softmax cross-entropy from raw logits ``input`` (n, C) and class indices ``target`` (n,).
+
+    Computed as ``logsumexp(z) - z_y`` with the row maximum subtracted, so it never overflows.
+    """
+    z = input.data
+    if z.ndim != 2:
+        raise ShapeError(f"cross_entropy needs logits of shape (n, C), got {z.shape}; "
+                         "for a single example use logits.view(1, -1)")
+    t = _class_targets(z, target, "cross_entropy")
+    n, C = z.shape
+    if C > 1 and z.min() >= 0 and np.abs(z.sum(axis=1) - 1).max() < 1e-3:
+        warnings.warn(
+            "cross_entropy received rows that already sum to 1: it looks like softmax was "
+            "applied before the loss. cross_entropy applies log-softmax itself; pass the raw "
+            "logits (remove the final Softmax layer)", UserWarning, stacklevel=2)
+    rows = np.arange(n)
+    shifted = z - z.max(axis=1, keepdims=True)
+    e = np.exp(shifted)
+    s = e.sum(axis=1, keepdims=True)
+    log_s = np.log(s)
+    nll = log_s[:, 0] - shifted[rows, t]  # -log softmax(z)_y
+    eps = label_smoothing
+    if eps:
+        smooth = log_s[:, 0] - shifted.mean(axis=1)  # -(1/C) Σ_c log softmax(z)_c
+        nll = (1 - eps) * nll + eps * smooth
+    out = _reduce(nll, reduction)
+
+    def backward(g):
+        dz = e / s  # softmax, from the forward's exponentials
+        dz[rows, t] -= 1 - eps
+        if eps:
+            dz -= eps / C
+        dz *= _scale(g, reduction, n, 2)
+        return (dz,)
+
+    return result(out, (input,), backward, "CrossEntropyBackward")
+
+
+def nll_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:  # noqa: A002
+    """NLL from log-probabilities ``input`` (n, C): ``-(1/n) Σ_i logp_{i,y_i}``."""
+    logp = input.data
+    t = _class_targets(logp, target, "nll_loss")
+    rows = np.arange(logp.shape[0])
+    out = _reduce(-logp[rows, t], reduction)
+
+    def backward(g):
+        grad = np.zeros_like(logp)
+        grad[rows, t] = -1
+        return (grad * _scale(g, reduction, logp.shape[0], 2),)
+
+    return result(out, (input,), backward, "NllLossBackward")
+
+
+def _binary_targets(x: np.ndarray, target, fn: str) -> np.ndarray:
+    y = _data(target)
+    if y.shape != x.shape:
+        fix = ""
+        if x.ndim == 2 and x.shape[1] == 1 and y.shape == x.shape[:1]:
+            fix = " Reshape the labels: y.view(-1, 1)."
+        raise ShapeError(f"{fn}: input of shape {x.shape} and target of shape {y.shape} must "
+                         f"have the same shape (one 0/1 label per output).{fix}")
+    return y.astype(x.dtype, copy=False)
+
+
+def binary_cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tensor:  # noqa: A002
+    """BCE from probabilities ``input`` in [0, 1]; logs are clipped at -100 as in PyTorch."""
+    p = input.data
+    y = _binary_targets(p, target, "binary_cross_entropy")
+    if p.size and (p.min() < 0 or p.max() > 1):
+        raise DataError("binary_cross_entropy needs probabilities in [0, 1]; these look like "
+                        "logits: use binary_cross_entropy_with_logits (or apply sigmoid)")
+    with np.errstate(divide="ignore"):
+        log_p = np.maximum(np.log(p), -100)
+        log_1mp = np.maximum(np.log1p(-p), -100)
+    out = _reduce(-(y * log_p + (1 - y) * log_1mp), reduction)
+
+    def backward(g):
+        denom = np.maximum((1 - p) * p, 1e-12)
+        return ((p - y) / denom * _scale(g, reduction, p.size, p.ndim),)
+
+    return result(out, (input,), backward, "BinaryCrossEntropyBackward")
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target, reduction: str = "mean",  # noqa: A002
+                                     pos_weight=None) -> Tensor:
+    """BCE from logits: ``max(z, 0) - z y + log(1 + e^{-|z|})``, stable for any z.
+
+    With ``pos_weight`` w the positive term is weighted: ``(1-y) z + (1 + (w-1) y) softplus(-z)``,
+    whose derivative is ``(1 + (w-1) y) σ(z) - w y``.
+    """
+    z = input.data
+    y = _binary_targets(z, target, "binary_cross_entropy_with_logits")
+    if z.size > 1 and z.min() >= 0 and z.max() <= 1:
+        warnings.warn(
+            "binary_cross_entropy_with_logits received values that all lie in [0, 1]: if they "
+            "are probabilities from a Sigmoid, the sigmoid is being applied twice. Pass the raw "
+            "logits (remove the final Sigmoid), or use binary_cross_entropy on probabilities",
+            UserWarning, stacklevel=2)
+    if pos_weight is None:
+        losses = numerics.bce_with_logits(z, y)
+    else:
+        w = _data(pos_weight).astype(z.dtype, copy=False)
+        log_weight = (w - 1) * y + 1
+        losses = (1 - y) * z + log_weight * (np.log1p(np.exp(-np.abs(z))) + np.maximum(-z, 0))
+    out = _reduce(losses, reduction)
+
+    def backward(g):
+        s = numerics.sigmoid(z)
+        dz = s - y if pos_weight is None else log_weight * s - w * y
+        return (dz * _scale(g, reduction, z.size, z.ndim),)
+
+    return result(out, (input,), backward, "BinaryCrossEntropyWithLogitsBackward")
+
+
+def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:  # noqa: A002
+    """Mean squared error ``(1/n) Σ (input - target)²``; both may require gradients."""
+    a = input.data
+    target_t = target if isinstance(target, Tensor) else None
+    b = _data(target).astype(a.dtype, copy=False)
+    if a.shape != b.shape:
+        raise ShapeError(f"mse_loss: input of shape {a.shape} and target of shape {b.shape} "
+                         "differ; broadcasting would compare every prediction with every target. "
+                         "Reshape one side (e.g. y.view(-1, 1)) so the shapes match")
+    diff = a - b
+    out = _reduce(diff * diff, reduction)
+
+    def backward(g):
+        ga = 2 * diff * _scale(g, reduction, a.size, a.ndim)
+        return ga, (-ga if target_t is not None and target_t.requires_grad else None)
+
+    parents = (input,) if target_t is None else (input, target_t)
+    return result(out, parents, backward, "MseLossBackward")
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """``Σ (x1 / max(|x1|, eps)) (x2 / max(|x2|, eps))`` along ``dim``, composed from primitives
+    (so its gradient comes from theirs)."""
+    n1 = (x1 * x1).sum(dim, keepdim=True).sqrt().clamp(min=eps)
+    n2 = (x2 * x2).sum(dim, keepdim=True).sqrt().clamp(min=eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)

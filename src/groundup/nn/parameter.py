@@ -1,0 +1,32 @@
+"""``Parameter``: a tensor a Module learns. Assigning one to a module attribute registers it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from groundup.autograd import Tensor
+
+
+class Parameter(Tensor):
+    """A leaf tensor with ``requires_grad=True`` that ``Module.parameters()`` will find.
+
+    Parameters
+    ----------
+    data : array_like or Tensor
+        Initial values (float32 unless an array of another float dtype is given).
+    requires_grad : bool
+        Default True.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data, requires_grad: bool = True):
+        if isinstance(data, Tensor):
+            data = data.data
+        arr = np.asarray(data)
+        if arr.dtype.kind != "f":
+            arr = arr.astype(np.float32)
+        super().__init__(arr, requires_grad=requires_grad)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()

@@ -1,0 +1,174 @@
+"""Optimizer classes with PyTorch's interface around the array rules of :mod:`.rules`.
+
+An optimizer holds ``param_groups`` (lists of parameters with their hyper-parameters) and a
+``state`` dict per parameter (momentum buffers, Adam's moments). ``step()`` hands each
+parameter's data, gradient and state to the rule, which updates the data in place::
+
+    optimizer = optim.SGD(model.parameters(), lr=0.01)
+    optimizer.zero_grad()   # grad = None
+    loss.backward()         # fills p.grad
+    optimizer.step()        # θ ← θ - lr · grad
+
+``state_dict()`` holds only NumPy arrays and numbers (no pickle needed to store it).
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+from groundup.errors import GroundupError
+from groundup.optim import rules
+
+
+class Optimizer:
+    """Base class: subclasses set ``defaults`` and the ``_rule`` that updates one parameter."""
+
+    _rule = None
+
+    def __init__(self, params, defaults: dict):
+        params = list(params)
+        if not params:
+            raise GroundupError("optimizer got an empty parameter list: pass model.parameters() "
+                                "of a model that has layers")
+        groups = params if isinstance(params[0], dict) else [{"params": params}]
+        self.defaults = defaults
+        self.param_groups: list[dict] = []
+        self.state: dict = {}
+        for group in groups:
+            self.add_param_group(group)
+
+    def add_param_group(self, group: dict) -> None:
+        group = {**self.defaults, **group, "params": list(group["params"])}
+        for p in group["params"]:
+            if not getattr(p, "requires_grad", False):
+                raise GroundupError("optimizer can only update tensors with requires_grad=True "
+                                    "(nn.Parameter)")
+        self.param_groups.append(group)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the gradients of the last ``backward()`` (they accumulate otherwise)."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if set_to_none:
+                    p.grad = None
+                elif p.grad is not None:
+                    p.grad = np.zeros_like(p.data)
+
+    def _hyper(self, group: dict) -> dict:
+        return {k: v for k, v in group.items() if k != "params"}
+
+    def step(self) -> None:
+        """Update every parameter that has a gradient, in place."""
+        rule = type(self)._rule
+        state = self.state
+        for group in self.param_groups:
+            hyper = self._hyper(group)
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                s = state.get(p)
+                if s is None:
+                    s = state[p] = {}
+                rule(p.data, p.grad, s, **hyper)
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self) -> dict:
+        """``{"state": {index: {name: array or number}}, "param_groups": [...]}`` with parameters
+        replaced by their position, as in PyTorch."""
+        index = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            packed["params"] = []
+            for p in group["params"]:
+                index.setdefault(id(p), len(index))
+                packed["params"].append(index[id(p)])
+            groups.append(packed)
+        state = {}
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p in self.state:
+                    state[index[id(p)]] = {k: (v.copy() if isinstance(v, np.ndarray) else v)
+                                           for k, v in self.state[p].items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups) or any(
+            len(g["params"]) != len(own["params"]) for g, own in zip(groups, self.param_groups,
+                                                                      strict=True)
+        ):
+            raise GroundupError("optimizer state_dict does not match this optimizer's parameter "
+                                "groups; it was saved for a different model")
+        by_index = {}
+        for saved, own in zip(groups, self.param_groups, strict=True):
+            for i, p in zip(saved["params"], own["params"], strict=True):
+                by_index[i] = p
+            own.update({k: copy.deepcopy(v) for k, v in saved.items() if k != "params"})
+        self.state = {}
+        for i, s in state_dict["state"].items():
+            p = by_index[int(i)]
+            self.state[p] = {k: (np.array(v, dtype=p.data.dtype) if isinstance(v, np.ndarray)
+                                 else v) for k, v in s.items()}
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines.extend(f"    {k}: {v}" for k, v in sorted(self._hyper(group).items()))
+        return "\n".join(lines) + "\n)"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional momentum, dampening, Nesterov, weight decay."""
+
+    _rule = staticmethod(rules.sgd_step)
+
+    def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
+                 weight_decay: float = 0.0, nesterov: bool = False, maximize: bool = False):
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires momentum > 0 and dampening = 0")
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov,
+                                      maximize=maximize))
+
+
+class Adam(Optimizer):
+    """Adam: per-parameter steps from bias-corrected first and second gradient moments."""
+
+    _rule = staticmethod(rules.adam_step)
+
+    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, amsgrad: bool = False, maximize: bool = False):
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+                                      weight_decay=weight_decay, amsgrad=amsgrad,
+                                      maximize=maximize))
+
+
+class AdamW(Optimizer):
+    """Adam with decoupled weight decay: θ ← θ (1 - lr · wd) before the Adam step."""
+
+    _rule = staticmethod(rules.adam_step)
+
+    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, amsgrad: bool = False, maximize: bool = False):
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+                                      weight_decay=weight_decay, amsgrad=amsgrad,
+                                      maximize=maximize))
+
+    def _hyper(self, group: dict) -> dict:
+        return {**super()._hyper(group), "decoupled_weight_decay": True}
+
+
+class RMSprop(Optimizer):
+    """RMSprop: steps scaled by a running root-mean-square of the gradients."""
+
+    _rule = staticmethod(rules.rmsprop_step)
+
+    def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False,
+                 maximize: bool = False):
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                                      momentum=momentum, centered=centered, maximize=maximize))
