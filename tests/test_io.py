@@ -33,6 +33,18 @@ def test_atomic_write_bytes_and_str_create_parents(tmp_path):
     assert sorted(p.name for p in target.parent.iterdir()) == ["f.txt"]  # no temp file left
 
 
+def test_atomic_write_gives_normal_permissions(tmp_path):
+    new = io.atomic_write(tmp_path / "new.txt", "x")
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert new.stat().st_mode & 0o777 == 0o666 & ~umask  # as open() gives, not mkstemp's 0o600
+    kept = tmp_path / "kept.txt"
+    kept.write_text("old")
+    kept.chmod(0o640)
+    io.atomic_write(kept, "new")
+    assert kept.stat().st_mode & 0o777 == 0o640
+
+
 def test_atomic_write_failure_keeps_old_file_and_cleans_up(tmp_path, monkeypatch):
     target = tmp_path / "model.safetensors"
     target.write_bytes(b"old content")

@@ -44,6 +44,7 @@ def atomic_write(path: str | os.PathLike, data: bytes | str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp_name, _file_mode(path))  # mkstemp makes 0o600; give what open() would
         with os.fdopen(fd, "wb") as tmp:
             tmp.write(payload)
             tmp.flush()
@@ -58,6 +59,23 @@ def atomic_write(path: str | os.PathLike, data: bytes | str) -> Path:
         raise
     _fsync_dir(path.parent)
     return path
+
+
+def _file_mode(path: Path) -> int:
+    """The existing file's permissions, else the usual ``0o666`` minus the process umask."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        return 0o666 & ~_UMASK
+
+
+def _read_umask() -> int:
+    mask = os.umask(0)  # the only way to read it is to set it; done once, at import
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
 
 
 def _fsync_dir(folder: Path) -> None:
