@@ -91,15 +91,20 @@ def fit_loop(
     m = len(X)
     for epoch in range(epochs):
         total = 0.0
-        for idx in batches(m, mode, batch_size, seed, epoch):
-            loss, grads = model.loss_and_grads(X[idx], y[idx])
-            optimizer.step(model.params, grads)
-            total += loss * len(idx)
-        cost = total / m
-        if not np.isfinite(cost):
-            raise TrainingError(
-                f"the cost became {cost} at epoch {epoch}: the learning rate is probably too "
-                "large (try dividing it by 10) or the inputs are not standardised"
-            )
-        history.append(cost)
+        # a diverging run overflows; say so with a TrainingError instead of NumPy warnings
+        with np.errstate(over="ignore", invalid="ignore"):
+            for idx in batches(m, mode, batch_size, seed, epoch):
+                loss, grads = model.loss_and_grads(X[idx], y[idx])
+                if not np.isfinite(loss):
+                    raise TrainingError(
+                        f"the loss became {loss} in epoch {epoch}: the learning rate is probably "
+                        "too large (try dividing it by 10) or the inputs are not standardised"
+                    )
+                optimizer.step(model.params, grads)
+                total += loss * len(idx)
+        history.append(total / m)
+    bad = [name for name, p in model.params.items() if not np.all(np.isfinite(p))]
+    if bad:
+        raise TrainingError(f"parameters {bad} are no longer finite after training: the learning "
+                            "rate is probably too large (try dividing it by 10)")
     return history
