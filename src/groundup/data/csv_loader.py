@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from groundup.data.dataset import Dataset
+from groundup.data.dataset import Dataset, split_dataset
 from groundup.data.preprocessing import LabelEncoder, train_test_split
 from groundup.errors import DataError
 
@@ -140,20 +140,15 @@ def load_csv(
         raise DataError(f"{path}: only the target column {header[t]!r}; no features to learn from")
     X = _features(path, header, body, columns)
     y, classes = _labels(path, header[t], body, t)
-    if test_size:
+    description = f"{path.name}: {len(body)} rows, target {header[t]!r}."
+    feature_names = [header[c] for c in columns]
+    if not stratify and test_size:
         X_train, X_test, y_train, y_test = train_test_split(
-            X, y, test_size=test_size, random_state=random_state, stratify=y if stratify else None
+            X, y, test_size=test_size, random_state=random_state
         )
-    else:
-        X_train, X_test, y_train, y_test = X, X[:0], y, y[:0]
-    return Dataset(
-        name=path.stem,
-        X_train=X_train,
-        y_train=y_train,
-        X_test=X_test,
-        y_test=y_test,
-        classes=classes,
-        description=f"{path.name}: {len(body)} rows, target {header[t]!r}.",
-        feature_names=[header[c] for c in columns],
-        image_shape=None,
+        return Dataset(
+            path.stem, X_train, y_train, X_test, y_test, classes, description, feature_names, None
+        )
+    return split_dataset(
+        path.stem, X, y, classes, description, feature_names, None, test_size, random_state
     )

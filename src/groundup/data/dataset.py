@@ -87,3 +87,42 @@ class DatasetInfo:
     loader: Callable[..., Dataset] = field(compare=False)
     files: tuple[str, ...] = ()
     subdirs: tuple[str, ...] = ()
+
+
+def split_dataset(
+    name: str,
+    X: np.ndarray,
+    y: np.ndarray,
+    classes: list[str],
+    description: str,
+    feature_names: list[str] | None = None,
+    image_shape: tuple | None = None,
+    test_size=0.2,
+    random_state=42,
+) -> Dataset:
+    """A :class:`Dataset` from one ``(X, y)``: stratified split, ``test_size=0`` keeps all in train.
+
+    The split is :func:`groundup.data.train_test_split` with ``stratify=y``; with ``test_size=0``
+    the rows stay in their original order and the test arrays are empty.
+    """
+    from groundup.data.preprocessing import train_test_split
+
+    if test_size:
+        X_train, X_test, y_train, y_test = train_test_split(
+            X, y, test_size=test_size, random_state=random_state, stratify=y
+        )
+        how = f" Split stratified, test_size={test_size}, random_state={random_state}."
+    else:
+        X_train, X_test, y_train, y_test = X, X[:0], y, y[:0]
+        how = " Everything in train (test_size=0), in the original order."
+    return Dataset(
+        name,
+        X_train,
+        y_train,
+        X_test,
+        y_test,
+        list(classes),
+        description + how,
+        feature_names,
+        image_shape,
+    )

@@ -15,8 +15,8 @@ from importlib import resources
 
 import numpy as np
 
-from groundup.data.dataset import Dataset
-from groundup.data.preprocessing import LabelEncoder, train_test_split
+from groundup.data.dataset import Dataset, split_dataset
+from groundup.data.preprocessing import LabelEncoder
 
 PENGUIN_FEATURES = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]
 # scikit-learn's names: the mean, the standard error and the worst (mean of the 3 largest) value
@@ -47,28 +47,6 @@ def _text(filename: str) -> str:
     return data.decode("utf-8")
 
 
-def _split(name, X, y, classes, description, feature_names, image_shape, test_size, random_state):
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=test_size, random_state=random_state, stratify=y if test_size else None
-    )
-    split = (
-        f" Split stratified {1 - test_size:.0%}/{test_size:.0%} with random_state={random_state}."
-        if test_size
-        else " Everything in train (test_size=0)."
-    )
-    return Dataset(
-        name,
-        X_train,
-        y_train,
-        X_test,
-        y_test,
-        list(classes),
-        description + split,
-        feature_names,
-        image_shape,
-    )
-
-
 def load_penguins(test_size=0.2, random_state=42) -> Dataset:
     """Palmer penguins: X float64 (342, 4) measurements, y int64 species (Adelie/Chinstrap/Gentoo).
 
@@ -83,7 +61,7 @@ def load_penguins(test_size=0.2, random_state=42) -> Dataset:
         "Palmer penguins (Gorman et al. 2014, CC0): 4 body measurements of 342 penguins "
         "(2 rows without measurements dropped), 3 species."
     )
-    return _split(
+    return split_dataset(
         "penguins",
         X,
         y,
@@ -107,7 +85,7 @@ def load_breast_cancer(test_size=0.2, random_state=42) -> Dataset:
         "569 tumours; target diagnosis, 0 = malignant (212), 1 = benign (357) as in scikit-learn."
     )
     X, y = table[:, :-1], table[:, -1].astype(np.int64)
-    return _split(
+    return split_dataset(
         "breast-cancer",
         X,
         y,
@@ -128,7 +106,7 @@ def load_digits(test_size=0.2, random_state=42) -> Dataset:
         "Optical recognition of handwritten digits (UCI, CC BY 4.0): 1,797 8x8 images, "
         "uint8 values 0..16 (divide by 16 to scale)."
     )
-    return _split(
+    return split_dataset(
         "digits",
         X,
         table[:, 64],

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from groundup.data.dataset import Dataset
-from groundup.data.preprocessing import train_test_split
+from groundup.data.dataset import Dataset, split_dataset
 from groundup.errors import DataError
 
 
@@ -125,23 +124,7 @@ def load_generated(name: str, test_size=0.2, random_state=42, **options) -> Data
         X, y = make(**options)
     except TypeError as exc:
         raise DataError(f"{name}: bad option ({exc})") from None
-    if test_size:
-        X_train, X_test, y_train, y_test = train_test_split(
-            X, y, test_size=test_size, random_state=random_state, stratify=y
-        )
-        split = f" Split stratified with test_size={test_size}, random_state={random_state}."
-    else:
-        X_train, X_test, y_train, y_test = X, X[:0], y, y[:0]
-        split = " Everything in train (test_size=0), in generation order."
-    n_classes = int(y.max()) + 1
-    return Dataset(
-        name,
-        X_train,
-        y_train,
-        X_test,
-        y_test,
-        [str(k) for k in range(n_classes)],
-        description + split,
-        ["x1", "x2"],
-        None,
+    classes = [str(k) for k in range(int(y.max()) + 1)]
+    return split_dataset(
+        name, X, y, classes, description, ["x1", "x2"], None, test_size, random_state
     )
