@@ -163,6 +163,7 @@ def test_damaged_gz_gives_a_data_error_not_a_zlib_error(env, damage):
     with pytest.raises(DataError) as info:
         mnist.load_idx_set("tiny", data_dir=env)
     assert str(env / "train-images.gz") in str(info.value)
+    assert "\n" not in str(info.value)  # the CLI prints it as one line
     assert not list((env.parent / "cache").glob("**/tiny-train-images*"))
 
 
@@ -303,3 +304,15 @@ def test_real_mnist_recompressed_is_accepted_and_truncated_refused(tmp_path):
     with pytest.raises(DataError, match="truncated or corrupted") as info:
         load_idx_array(mnist.MNIST, mnist.MNIST.test_labels, bad, False, tmp_path / "c2")
     assert str(bad / src.name) in str(info.value)
+
+
+def test_a_bad_download_is_deleted(env, monkeypatch):
+    def fake_download(urls, dest):
+        Path(dest).parent.mkdir(parents=True, exist_ok=True)
+        Path(dest).write_bytes(GZ[Path(dest).name][:30])  # cut short
+        return Path(dest)
+
+    monkeypatch.setattr(mnist, "_download", fake_download)
+    with pytest.raises(DataError, match="truncated or corrupted"):
+        mnist.load_idx_set("tiny", data_dir=env)
+    assert not (env / "tiny" / "train-images.gz").exists()

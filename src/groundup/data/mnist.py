@@ -190,10 +190,11 @@ def _write_cache(path: Path, array: np.ndarray) -> None:
         warnings.warn(f"could not cache {path.name} in {path.parent}: {exc}", stacklevel=3)
 
 
-def _locate(spec: IdxSet, f: IdxFile, data_dir, download: bool) -> Path:
+def _locate(spec: IdxSet, f: IdxFile, data_dir, download: bool) -> tuple[Path, bool]:
+    """The file's path, and whether it was just downloaded."""
     path = find_file(f.filename, spec.subdirs, data_dir)
     if path is not None:
-        return path
+        return path, False
     if not download:
         raise DataError(
             f"{spec.name}: {f.filename} not found (looked at "
@@ -202,7 +203,7 @@ def _locate(spec: IdxSet, f: IdxFile, data_dir, download: bool) -> Path:
         )
     root = Path(data_dir).expanduser() if data_dir is not None else cache_dir()
     dest = root / spec.name / f.filename
-    return _download([m + f.filename for m in spec.mirrors], dest)
+    return _download([m + f.filename for m in spec.mirrors], dest), True
 
 
 def _verify(spec: IdxSet, f: IdxFile, path: Path, raw: bytes) -> bool:
@@ -237,10 +238,15 @@ def load_idx_array(
     array = _read_cache(cached, f)
     if array is not None:
         return array
-    path = _locate(spec, f, data_dir, download)
-    raw = decompress(path)
-    verified = _verify(spec, f, path, raw)
-    array = parse_idx(raw, source=str(path))
+    path, fresh = _locate(spec, f, data_dir, download)
+    try:
+        raw = decompress(path)
+        verified = _verify(spec, f, path, raw)
+        array = parse_idx(raw, source=str(path))
+    except DataError:
+        if fresh:  # a bad download: remove it so that the next load fetches it again
+            path.unlink(missing_ok=True)
+        raise
     if array.shape != f.shape or array.dtype != np.uint8:
         raise DataError(
             f"{path}: expected uint8 of shape {f.shape} for {spec.name}, found {array.dtype} "
