@@ -110,6 +110,19 @@ def test_second_load_comes_from_the_cache_keyed_by_checksum(env, tmp_path, monke
     np.testing.assert_array_equal(second.y_train, first.y_train)
 
 
+def test_a_changed_source_is_verified_again_not_hidden_by_the_cache(env):
+    _write_all(env)
+    spec = mnist.IDX_SETS["tiny"]
+    load_idx_array(spec, spec.test_labels, data_dir=env)
+    stamp = cache_path(spec, spec.test_labels).with_suffix(".sources.json")
+    assert str((env / "test-labels.gz").resolve()) in stamp.read_text()
+    (env / "test-labels.gz").write_bytes(GZ["test-labels.gz"][:-6])  # now truncated
+    with pytest.raises(DataError, match="truncated or corrupted"):
+        load_idx_array(spec, spec.test_labels, data_dir=env)
+    (env / "test-labels.gz").write_bytes(GZ["test-labels.gz"])  # repaired: accepted again
+    np.testing.assert_array_equal(load_idx_array(spec, spec.test_labels, data_dir=env), [2, 1, 0])
+
+
 def test_a_damaged_cache_file_is_rebuilt(env):
     _write_all(env)
     spec = mnist.IDX_SETS["tiny"]

@@ -2,12 +2,15 @@
 
 Loading one of the four files of a set goes:
 
-1. **cache** — ``<cache>/arrays/<set>-<file>-<sha256[:16]>.npy`` exists: load it (``np.load``,
-   ``allow_pickle=False``) and stop. The name carries the checksum the source file was verified
-   against, so a cached array is always the verified content.
-2. **find** — the ``.gz`` in the data directories (see :mod:`groundup.data.files`); MNIST may sit at
+1. **find** — the ``.gz`` in the data directories (see :mod:`groundup.data.files`); MNIST may sit at
    ``<dir>/<file>`` or ``<dir>/mnist/<file>``, Fashion-MNIST at ``<dir>/fashion-mnist/<file>``
    (never at the top level, where its files would clash with MNIST's, which have the same names).
+2. **cache** — ``<cache>/arrays/<set>-<file>-<sha256[:16]>.npy`` exists and the file found in
+   step 1 is one already verified (same path, size and modification time, recorded beside the
+   cache in a ``.sources.json``), or no file is found at all: load the array (``np.load``,
+   ``allow_pickle=False``) and stop. The name carries the checksum the source was verified
+   against, so a cached array is always verified content, and a source that changed since (a
+   corrupted copy, a different file) is checked again rather than hidden by the cache.
 3. **download** — if missing, from the public mirrors into ``<data_dir or cache>/<set>/``.
 4. **verify** — MNIST: SHA-256 of the *decompressed* bytes, so any faithful re-compression is
    accepted. Fashion-MNIST: the decompressed sums could not be computed where this was written (no
@@ -19,6 +22,7 @@ Loading one of the four files of a set goes:
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
 from dataclasses import dataclass
@@ -190,20 +194,36 @@ def _write_cache(path: Path, array: np.ndarray) -> None:
         warnings.warn(f"could not cache {path.name} in {path.parent}: {exc}", stacklevel=3)
 
 
-def _locate(spec: IdxSet, f: IdxFile, data_dir, download: bool) -> tuple[Path, bool]:
-    """The file's path, and whether it was just downloaded."""
-    path = find_file(f.filename, spec.subdirs, data_dir)
-    if path is not None:
-        return path, False
-    if not download:
-        raise DataError(
-            f"{spec.name}: {f.filename} not found (looked at "
-            f"{searched_places(f.filename, spec.subdirs, data_dir)}); put it there or "
-            "load with download=True"
-        )
+def _stamp(source: Path) -> list:
+    st = source.stat()
+    return [str(source.resolve()), st.st_size, st.st_mtime_ns]
+
+
+def _sources_path(cached: Path) -> Path:
+    return cached.with_suffix(".sources.json")
+
+
+def _verified_sources(cached: Path) -> list:
+    try:
+        return json.loads(_sources_path(cached).read_text())
+    except (OSError, ValueError):
+        return []
+
+
+def _record_source(cached: Path, source: Path) -> None:
+    stamps = [s for s in _verified_sources(cached) if s[0] != str(source.resolve())]
+    stamps.append(_stamp(source))
+    try:
+        with atomic_path(_sources_path(cached)) as tmp:
+            tmp.write_text(json.dumps(stamps))
+    except OSError:
+        pass  # without the record the source is simply verified again next time
+
+
+def _download_to(spec: IdxSet, f: IdxFile, data_dir) -> Path:
     root = Path(data_dir).expanduser() if data_dir is not None else cache_dir()
     dest = root / spec.name / f.filename
-    return _download([m + f.filename for m in spec.mirrors], dest), True
+    return _download([m + f.filename for m in spec.mirrors], dest)
 
 
 def _verify(spec: IdxSet, f: IdxFile, path: Path, raw: bytes) -> bool:
@@ -235,27 +255,39 @@ def load_idx_array(
 ) -> np.ndarray:
     """One verified uint8 array of an MNIST-like set (from the cache when possible)."""
     cached = cache_path(spec, f, cache_dir)
-    array = _read_cache(cached, f)
-    if array is not None:
-        return array
-    path, fresh = _locate(spec, f, data_dir, download)
+    path = find_file(f.filename, spec.subdirs, data_dir)
+    if path is None or _stamp(path) in _verified_sources(cached):
+        array = _read_cache(cached, f)
+        if array is not None:
+            return array
+    fresh = path is None
+    if fresh:
+        if not download:
+            raise DataError(
+                f"{spec.name}: {f.filename} not found (looked at "
+                f"{searched_places(f.filename, spec.subdirs, data_dir)}); put it there or "
+                "load with download=True"
+            )
+        path = _download_to(spec, f, data_dir)
     try:
         raw = decompress(path)
         verified = _verify(spec, f, path, raw)
         array = parse_idx(raw, source=str(path))
+        if array.shape != f.shape or array.dtype != np.uint8:
+            raise DataError(
+                f"{path}: expected uint8 of shape {f.shape} for {spec.name}, found {array.dtype} "
+                f"of shape {array.shape}; delete it and download it again"
+            )
+        if array.ndim == 1 and array.max(initial=0) >= len(spec.classes):
+            raise DataError(f"{path}: labels must be below {len(spec.classes)}; delete it")
     except DataError:
         if fresh:  # a bad download: remove it so that the next load fetches it again
             path.unlink(missing_ok=True)
         raise
-    if array.shape != f.shape or array.dtype != np.uint8:
-        raise DataError(
-            f"{path}: expected uint8 of shape {f.shape} for {spec.name}, found {array.dtype} "
-            f"of shape {array.shape}; delete it and download it again"
-        )
-    if array.ndim == 1 and array.max(initial=0) >= len(spec.classes):
-        raise DataError(f"{path}: labels must be below {len(spec.classes)}; delete it")
-    if verified:
-        _write_cache(cached, array)  # only verified content goes into the cache
+    if verified:  # only verified content goes into the cache
+        if _read_cache(cached, f) is None:  # missing or damaged
+            _write_cache(cached, array)
+        _record_source(cached, path)
     return array
 
 
