@@ -1,0 +1,160 @@
+"""Training curves, generic line charts and the confusion-matrix heatmap."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from groundup.errors import DataError, ShapeError
+from groundup.plot._figure import finish, new_figure
+
+__all__ = ["plot_confusion_matrix", "plot_curves", "plot_history"]
+
+
+def _column(rows: Sequence[Mapping], *keys: str) -> np.ndarray | None:
+    """The first of ``keys`` present in the rows, as floats (NaN where a row lacks it)."""
+    for key in keys:
+        if any(row.get(key) is not None for row in rows):
+            return np.array([np.nan if r.get(key) is None else r[key] for r in rows], dtype=float)
+    return None
+
+
+def plot_history(rows: Sequence[Mapping], path: str | os.PathLike | None = None) -> Figure:
+    """Loss (left) and accuracy (right) per epoch, train and test, from history rows.
+
+    Parameters
+    ----------
+    rows : sequence of dict
+        One dict per epoch, e.g. ``{"epoch": 1, "loss": 0.62, "train_acc": 0.84,
+        "test_loss": 0.31, "test_acc": 0.91}``. The train loss may also be called
+        ``train_loss``; missing keys are skipped. ``epoch`` defaults to 1, 2, ...
+    path : path-like, optional
+        Where to save the PNG.
+    """
+    rows = list(rows)
+    if not rows:
+        raise DataError("plot_history needs at least one history row (one per epoch)")
+    epochs = _column(rows, "epoch")
+    epochs = np.arange(1, len(rows) + 1) if epochs is None else epochs
+    fig, axes = new_figure(1, 2, size=(10, 4))
+    loss_ax, acc_ax = axes[0]
+    panels = [
+        (loss_ax, "loss", [("train", ("train_loss", "loss")), ("test", ("test_loss",))]),
+        (acc_ax, "accuracy", [("train", ("train_acc",)), ("test", ("test_acc",))]),
+    ]
+    for ax, name, lines in panels:
+        for label, keys in lines:
+            values = _column(rows, *keys)
+            if values is not None:
+                ax.plot(epochs, values, marker="o", label=f"{label} {name}")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(name)
+        ax.set_title(name.capitalize())
+        ax.grid(alpha=0.3)
+        if ax.lines:
+            ax.legend()
+    if len(epochs) <= 20:  # whole epochs as ticks
+        loss_ax.set_xticks(epochs)
+        acc_ax.set_xticks(epochs)
+    return finish(fig, path)
+
+
+def _xy(values, x) -> tuple[np.ndarray, np.ndarray]:
+    """A series given as y values (x = 0, 1, ... or ``x``) or as (x, y) pairs of shape (n, 2)."""
+    values = np.asarray(values, dtype=float)
+    if values.ndim == 2 and values.shape[1] == 2:
+        return values[:, 0], values[:, 1]
+    if values.ndim != 1:
+        raise ShapeError(
+            f"a series must be y values (n,) or (x, y) pairs (n, 2), got {values.shape}"
+        )
+    xs = np.arange(len(values)) if x is None else np.asarray(x, dtype=float)
+    if len(xs) != len(values):
+        raise ShapeError(f"x has {len(xs)} values but a series has {len(values)}")
+    return xs, values
+
+
+def plot_curves(
+    series: Mapping[str, Sequence],
+    path: str | os.PathLike | None = None,
+    *,
+    xlabel: str = "step",
+    ylabel: str = "value",
+    title: str | None = None,
+    logy: bool = False,
+    x: Sequence | None = None,
+) -> Figure:
+    """Line chart of several named series (e.g. SGD against Adam loss per epoch).
+
+    Parameters
+    ----------
+    series : mapping of str to sequence
+        Each value is either y values of shape (n,), drawn at ``x`` (default 0, 1, ..., n-1),
+        or (x, y) pairs of shape (n, 2).
+    logy : bool
+        Logarithmic y axis (losses spanning decades).
+    """
+    if not series:
+        raise DataError("plot_curves needs at least one series")
+    fig, axes = new_figure(size=(6.5, 4))
+    ax = axes[0, 0]
+    for label, values in series.items():
+        xs, ys = _xy(values, x)
+        ax.plot(xs, ys, label=label, marker="o" if len(xs) <= 20 else None)
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return finish(fig, path)
+
+
+def plot_confusion_matrix(
+    cm,
+    classes: Sequence[str],
+    path: str | os.PathLike | None = None,
+    normalize: bool = False,
+    title: str | None = None,
+) -> Figure:
+    """Heatmap of a confusion matrix (rows true, columns predicted) with every cell annotated.
+
+    Parameters
+    ----------
+    cm : array-like of shape (k, k)
+        Counts, e.g. from :func:`groundup.metrics.confusion_matrix`.
+    classes : sequence of str, length k
+    normalize : bool
+        Colour and annotate by share of each true class (row / row sum), counts in brackets.
+    """
+    cm = np.asarray(cm)
+    k = len(classes)
+    if cm.ndim != 2 or cm.shape != (k, k):
+        raise ShapeError(f"confusion matrix of shape {cm.shape} does not match {k} classes")
+    rows = cm.sum(axis=1, keepdims=True)
+    share = np.divide(cm, rows, out=np.zeros(cm.shape), where=rows != 0)
+    shown = share if normalize else cm
+    size = max(4.5, 0.6 * k + 2.5)
+    fig, axes = new_figure(size=(size + 1, size))
+    ax = axes[0, 0]
+    image = ax.imshow(shown, cmap="Blues", vmin=0, vmax=1 if normalize else max(cm.max(), 1))
+    fig.colorbar(image, ax=ax, shrink=0.8, label="share of true class" if normalize else "count")
+    threshold = (1 if normalize else max(cm.max(), 1)) / 2
+    for i in range(k):
+        for j in range(k):
+            text = f"{share[i, j]:.0%}\n({cm[i, j]})" if normalize else f"{cm[i, j]}"
+            color = "white" if shown[i, j] > threshold else "black"
+            ax.text(j, i, text, ha="center", va="center", color=color, fontsize=9)
+    names = [str(c) for c in classes]
+    tilt = k > 4 and max(len(n) for n in names) > 3
+    ax.set_xticks(range(k), names, rotation=45 if tilt else 0, ha="right" if tilt else "center")
+    ax.set_yticks(range(k), names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title or "Confusion matrix")
+    return finish(fig, path)

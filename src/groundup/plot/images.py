@@ -1,0 +1,161 @@
+"""Pictures of image models: first-layer weights and misclassified examples."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from groundup.errors import DataError, ShapeError
+from groundup.plot._figure import finish, new_figure
+
+__all__ = ["plot_misclassified", "plot_weight_images"]
+
+
+def _grid_shape(n: int, max_cols: int) -> tuple[int, int]:
+    ncols = min(n, max_cols)
+    return math.ceil(n / ncols), ncols
+
+
+def _to_unit_range(image: np.ndarray) -> np.ndarray:
+    """Min-max scale to [0, 1] (a constant image becomes mid-grey)."""
+    lo, hi = float(image.min()), float(image.max())
+    if hi == lo:
+        return np.full_like(image, 0.5, dtype=np.float64)
+    return (image - lo) / (hi - lo)
+
+
+def plot_weight_images(
+    W,
+    image_shape: Sequence[int],
+    path: str | os.PathLike | None = None,
+    max_images: int = 16,
+    title: str | None = None,
+) -> Figure:
+    """Show each row of a first-layer weight matrix as a picture.
+
+    Unit ``j`` computes ``z_j = W[j] · x + b_j``, so ``W[j]`` reshaped to the image shape shows
+    which pixels push ``z_j`` up (red, positive weights) and which push it down (blue).
+
+    Parameters
+    ----------
+    W : array-like of shape (k, n_pixels) or (n_pixels,)
+        One row per unit (PyTorch layout ``(out, in)``), e.g. (128, 784) for MNIST or the
+        single row (1, 12288) of the cat logistic regression.
+    image_shape : tuple
+        ``(H, W)`` for grey images, ``(H, W, 3)`` for colour; ``prod(image_shape) == n_pixels``.
+    max_images : int
+        Show only the first ``max_images`` rows (16 make a 4 x 4 grid).
+
+    Notes
+    -----
+    Grey images use a diverging colormap centred at 0, on one scale shared by all units.
+    Colour images cannot be coloured by sign, so each is min-max scaled to [0, 1] and shown as
+    RGB; a single colour row gets a second panel with the channel sum on the diverging scale.
+    """
+    W = np.asarray(W, dtype=np.float64)
+    W = W.reshape(1, -1) if W.ndim == 1 else W
+    shape = tuple(int(s) for s in image_shape)
+    if W.ndim != 2 or W.shape[1] != math.prod(shape):
+        raise ShapeError(
+            f"weights of shape {W.shape} cannot be shown as images of shape {shape}: each row "
+            f"needs {math.prod(shape)} values"
+        )
+    rgb = len(shape) == 3
+    images = W[:max_images].reshape(-1, *shape)
+    k = len(images)
+    if rgb and k == 1:  # the cat: the colour picture and, beside it, the sign of the weights
+        fig, axes = new_figure(1, 2, size=(8.5, 4))
+        axes[0, 0].imshow(_to_unit_range(images[0]))
+        axes[0, 0].set_title("weights as RGB (min-max scaled)")
+        signed = images[0].sum(axis=2)
+        m = float(np.abs(signed).max()) or 1.0
+        im = axes[0, 1].imshow(signed, cmap="RdBu_r", vmin=-m, vmax=m)
+        axes[0, 1].set_title("sum over colour channels")
+        fig.colorbar(im, ax=axes[0, 1], shrink=0.8)
+    else:
+        nrows, ncols = _grid_shape(k, 4 if k <= 16 else 8)
+        fig, axes = new_figure(nrows, ncols, size=(1.8 * ncols + 1, 1.8 * nrows + 0.4))
+        m = float(np.abs(images).max()) or 1.0
+        im = None
+        for j, ax in enumerate(axes.ravel()):
+            if j < k:
+                if rgb:
+                    ax.imshow(_to_unit_range(images[j]))
+                else:
+                    im = ax.imshow(images[j], cmap="RdBu_r", vmin=-m, vmax=m)
+                ax.set_title(f"unit {j}", fontsize=8)
+        if im is not None:
+            fig.colorbar(im, ax=axes, shrink=0.8, label="weight")
+    for ax in axes.ravel():
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if not ax.images:
+            ax.set_axis_off()
+    fig.suptitle(title or "First-layer weights")
+    return finish(fig, path)
+
+
+def _class_name(classes: Sequence[str] | None, label) -> str:
+    if classes is not None and np.issubdtype(type(label), np.integer) and 0 <= label < len(classes):
+        return str(classes[label])
+    return str(label)
+
+
+def plot_misclassified(
+    images,
+    y_true,
+    y_pred,
+    classes: Sequence[str] | None,
+    path: str | os.PathLike | None = None,
+    probs=None,
+    max_images: int = 10,
+    image_shape: Sequence[int] | None = None,
+) -> Figure:
+    """A grid of example images titled "true / predicted (p)".
+
+    Parameters
+    ----------
+    images : array-like of shape (k, H, W), (k, H, W, 3), or (k, n_pixels) with ``image_shape``
+        uint8 (0-255) or floats (scaled to [0, 1] per image for display).
+    y_true, y_pred : array-like of shape (k,)
+        Integer classes (names taken from ``classes``) or labels.
+    probs : array-like of shape (k,) or (k, C), optional
+        The model's probability for its prediction (k,), or all class probabilities (k, C), from
+        which the predicted class's column is shown.
+    """
+    images = np.asarray(images)
+    y_true, y_pred = np.asarray(y_true).reshape(-1), np.asarray(y_pred).reshape(-1)
+    if image_shape is not None:
+        images = images.reshape(len(images), *image_shape)
+    if images.ndim not in (3, 4) or len(images) != len(y_true) or len(y_pred) != len(y_true):
+        raise ShapeError(
+            f"images {images.shape}, y_true {y_true.shape} and y_pred {y_pred.shape} must have "
+            f"the same length k, images of shape (k, H, W) or (k, H, W, 3)"
+        )
+    if len(images) == 0:
+        raise DataError("no images to show (nothing was misclassified?)")
+    p_shown = None
+    if probs is not None:
+        probs = np.asarray(probs, dtype=np.float64)
+        p_shown = probs[np.arange(len(probs)), y_pred.astype(int)] if probs.ndim == 2 else probs
+    k = min(len(images), max_images)
+    nrows, ncols = _grid_shape(k, 5)
+    fig, axes = new_figure(nrows, ncols, size=(2.2 * ncols, 2.4 * nrows + 0.4))
+    for i, ax in enumerate(axes.ravel()):
+        ax.set_axis_off()
+        if i >= k:
+            continue
+        image = images[i]
+        if image.dtype != np.uint8:
+            image = _to_unit_range(image.astype(np.float64))
+        ax.imshow(image, cmap="gray" if image.ndim == 2 else None)
+        label = f"{_class_name(classes, y_true[i])} / {_class_name(classes, y_pred[i])}"
+        if p_shown is not None:
+            label += f" ({p_shown[i]:.2f})"
+        ax.set_title(label, fontsize=9, color="darkred")
+    fig.suptitle("true / predicted (probability of the prediction)")
+    return finish(fig, path)
