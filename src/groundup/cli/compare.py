@@ -1,0 +1,69 @@
+"""``groundup compare RECIPE``: every engine from the same weights and batches, in one table."""
+
+from __future__ import annotations
+
+from groundup.cli.train import positive_int
+
+
+def register(subparsers) -> None:
+    from groundup.recipes import RECIPES
+
+    p = subparsers.add_parser(
+        "compare",
+        help="train a recipe on every engine (same initial weights and batch order) and compare",
+        description="Train RECIPE on the scratch, autograd and torch engines from the same "
+        "initial weights and the same batch order, then print final loss, test accuracy, "
+        "seconds per epoch and the largest weight difference between engines.",
+    )
+    p.add_argument("recipe", choices=list(RECIPES), metavar="RECIPE",
+                   help=f"recipe to run: {', '.join(RECIPES)}")  # fmt: skip
+    p.add_argument("--epochs", type=positive_int, help="override the recipe's number of epochs")
+    p.add_argument("--seed", type=int, default=0, help="seed for weights and batch order")
+    p.add_argument("--engines", default="scratch,autograd,torch",
+                   help="comma-separated engines to compare (default: all three)")
+    p.add_argument("--data-dir", metavar="DIR", help="folder with data files")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from groundup.engines.base import ENGINES
+    from groundup.errors import GroundupError
+    from groundup.runs import build_config, load_data, model_spec
+    from groundup.train.compare import compare_engines
+
+    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    unknown = [e for e in engines if e not in ENGINES]
+    if unknown or not engines:
+        raise GroundupError(f"unknown engine(s) {unknown}; choose from {', '.join(ENGINES)}")
+    config = build_config(recipe=args.recipe, epochs=args.epochs, seed=args.seed,
+                          data_dir=args.data_dir)  # fmt: skip
+    prep = load_data(config)
+    spec = model_spec(config, prep)
+    console = Console()
+    opt = config.optimizer
+    console.print(f"{args.recipe}: {spec.sizes}, {opt.name} lr {opt.lr:g}, "
+                  f"{config.epochs} epochs, seed {config.seed}")  # fmt: skip
+    results, skipped = compare_engines(
+        spec, config.optimizer, prep, epochs=config.epochs, batch_size=config.batch_size,
+        seed=config.seed, engines=engines, log=console.print,
+    )  # fmt: skip
+    table = Table(title=f"compare {args.recipe}")
+    for col in ("engine", "final loss", "test accuracy", "s / epoch", "max |Δw| vs others"):
+        table.add_column(col, justify="left" if col == "engine" else "right")
+    for r in results:
+        acc = "-" if r.test_acc is None else f"{100 * r.test_acc:.2f}%"
+        table.add_row(r.engine, f"{r.final_loss:.6f}", acc, f"{r.seconds_per_epoch:.3g}",
+                      f"{r.max_diff:.2e}")  # fmt: skip
+    console.print(table)
+    for msg in skipped:
+        console.print(f"skipped {msg}", markup=False)
+    if len(results) > 1:
+        accs = [r.test_acc for r in results if r.test_acc is not None]
+        spread = 100 * (max(accs) - min(accs)) if accs else 0.0
+        worst = max(r.max_diff for r in results)
+        console.print(f"test accuracy spread {spread:.2f} points; largest weight difference "
+                      f"{worst:.2e}")  # fmt: skip
+    return 0

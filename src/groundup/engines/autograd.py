@@ -1,0 +1,125 @@
+"""The ``autograd`` engine: groundup's own reverse-mode autograd, written like PyTorch.
+
+The training step is the four lines every PyTorch user knows::
+
+    loss = F.cross_entropy(model(x), y)   # forward, recording the graph
+    optimizer.zero_grad()
+    loss.backward()                       # reverse-mode: fills p.grad for every parameter
+    optimizer.step()                      # the rule of groundup.optim (PyTorch's)
+
+with ``model = nn.Sequential(nn.Linear, act, ..., nn.Linear)`` from :mod:`groundup.nn`. This is
+the hot path of ``groundup train mnist``: per step it allocates only what the graph needs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from groundup import nn, optim
+from groundup.autograd import Tensor, no_grad
+from groundup.engines.base import Engine, ModelSpec, OptimizerSpec
+from groundup.nn import functional as F
+
+__all__ = ["AutogradEngine", "build_model", "loss_and_grads"]
+
+_ACTIVATIONS = {
+    "relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid,
+    "gelu": nn.GELU,
+}  # fmt: skip
+
+
+def build_model(spec: ModelSpec, dtype=np.float32) -> nn.Sequential:
+    """``nn.Sequential(Linear, act, ..., Linear)`` for ``spec`` (weights to be loaded)."""
+    layers = []
+    sizes = spec.sizes
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        layers.append(nn.Linear(n_in, n_out, dtype=dtype))
+        if i < len(sizes) - 2:
+            layers.append(_ACTIVATIONS[spec.activation]())
+    return nn.Sequential(*layers)
+
+
+def build_optimizer(params, opt: OptimizerSpec):
+    wd = opt.decay
+    if opt.name == "sgd":
+        return optim.SGD(params, lr=opt.lr, momentum=opt.momentum, weight_decay=wd)
+    if opt.name == "adam":
+        return optim.Adam(params, lr=opt.lr, betas=opt.betas, eps=opt.eps, weight_decay=wd)
+    if opt.name == "adamw":
+        return optim.AdamW(params, lr=opt.lr, betas=opt.betas, eps=opt.eps, weight_decay=wd)
+    return optim.RMSprop(
+        params, lr=opt.lr, alpha=opt.alpha, eps=opt.eps, weight_decay=wd, momentum=opt.momentum
+    )
+
+
+def _loss(z: Tensor, yb: np.ndarray, binary: bool) -> Tensor:
+    if binary:  # one logit per example: targets of shape (m, 1) as floats
+        return F.binary_cross_entropy_with_logits(z, yb.astype(z.data.dtype).reshape(-1, 1))
+    return F.cross_entropy(z, yb)
+
+
+def loss_and_grads(spec: ModelSpec, params: dict[str, np.ndarray], X, y):
+    """Loss and gradients (by backward) at ``params`` (float64 for gradient checks)."""
+    dtype = next(iter(params.values())).dtype
+    model = build_model(spec, dtype)
+    model.load_state_dict(params)
+    loss = _loss(model(Tensor(np.asarray(X, dtype=dtype))), np.asarray(y), spec.binary)
+    loss.backward()
+    return float(loss.data), {name: p.grad for name, p in model.named_parameters()}
+
+
+class AutogradEngine(Engine):
+    """``groundup.nn`` model + ``groundup.optim`` optimizer."""
+
+    name = "autograd"
+
+    def __init__(self, spec: ModelSpec, state: dict[str, np.ndarray], optimizer: OptimizerSpec):
+        super().__init__(spec, state, optimizer)
+        self.model = build_model(spec)
+        self.load_state_dict(state)
+        self.names = [name for name, _ in self.model.named_parameters()]
+        self.optimizer = build_optimizer(self.model.parameters(), optimizer)
+
+    def train_step(self, xb, yb):
+        z = self.model(Tensor(xb))  # (m, n_outputs), graph recorded
+        loss = _loss(z, yb, self.spec.binary)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        zd = z.data
+        pred = (zd[:, 0] > 0) if self.spec.binary else zd.argmax(axis=1)
+        return float(loss.data), int(np.count_nonzero(pred == yb))
+
+    def logits(self, X):
+        with no_grad():
+            return self.model(Tensor(X)).data
+
+    def state_dict(self):
+        return self.model.state_dict()
+
+    def load_state_dict(self, state):
+        self.model.load_state_dict(state)
+
+    def optimizer_state(self):
+        arrays, counters = {}, {}
+        for i, st in self.optimizer.state_dict()["state"].items():
+            name = self.names[i]
+            for key, value in st.items():
+                if key == "step":
+                    counters[name] = int(value)
+                elif isinstance(value, np.ndarray):
+                    arrays[f"{name}.{key}"] = value
+        return arrays, counters
+
+    def load_optimizer_state(self, arrays, counters):
+        sd = self.optimizer.state_dict()
+        state: dict[int, dict] = {}
+        for i, name in enumerate(self.names):
+            st = {key.rpartition(".")[2]: np.array(v, copy=True)
+                  for key, v in arrays.items() if key.rpartition(".")[0] == name}  # fmt: skip
+            if name in counters:
+                st["step"] = int(counters[name])
+            if st:
+                state[i] = st
+        sd["state"] = state
+        self.optimizer.load_state_dict(sd)
