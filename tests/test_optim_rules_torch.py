@@ -16,11 +16,13 @@ CASES = [
     (adam_step, torch.optim.Adam, dict(lr=0.01)),
     (adam_step, torch.optim.Adam, dict(lr=0.01, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1)),
     (adam_step, torch.optim.Adam, dict(lr=0.01, amsgrad=True)),
+    (adam_step, torch.optim.Adam, dict(lr=0.01, betas=(0.3, 0.9))),  # lerp weight >= 0.5 branch
     (adam_step, torch.optim.Adam, dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
     (adam_step, torch.optim.AdamW, dict(lr=0.01, weight_decay=0.05, amsgrad=True)),
     (rmsprop_step, torch.optim.RMSprop, dict(lr=0.01)),
     (rmsprop_step, torch.optim.RMSprop, dict(lr=0.01, alpha=0.9, weight_decay=0.1, eps=1e-6)),
     (rmsprop_step, torch.optim.RMSprop, dict(lr=0.01, momentum=0.9, centered=True)),
+    (rmsprop_step, torch.optim.RMSprop, dict(lr=0.01, alpha=0.3, centered=True)),
 ]
 
 
@@ -63,4 +65,6 @@ def test_float64_matches_torch_to_1e_10(rule, torch_cls, kwargs):
 def test_float32_matches_torch_at_float32_rounding(rule, torch_cls, kwargs):
     ours, theirs, _, _ = _run_both(rule, torch_cls, kwargs, np.float32)
     assert ours.dtype == np.float32
-    np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+    # 100 steps through a feedback loop, and torch fuses some multiply-adds (one rounding where
+    # NumPy has two), so a few float32 ulps grow to ~1e-5; centered RMSprop's √(s - ḡ²) cancels
+    np.testing.assert_allclose(ours, theirs, rtol=5e-5, atol=1e-5)
