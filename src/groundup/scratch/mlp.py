@@ -124,8 +124,8 @@ class MLP:
             inputs.append(A)
         raise AssertionError("unreachable")
 
-    def _loss_and_dlogits(self, Z: np.ndarray, y) -> tuple[float, np.ndarray]:
-        """Mean loss of logits ``Z`` (m, n_L) and its gradient with respect to ``Z``."""
+    def loss_and_dlogits(self, Z: np.ndarray, y) -> tuple[float, np.ndarray]:
+        """Mean loss of logits ``Z`` (m, n_L) and the fused head gradient ``dE/dZ`` (m, n_L)."""
         m = len(Z)
         y = np.asarray(y)
         if len(y) != m:
@@ -146,6 +146,8 @@ class MLP:
         dZ /= self.dtype.type(m)
         return float(loss), dZ
 
+    _loss_and_dlogits = loss_and_dlogits  # the name groundup.engines.scratch first used
+
     def backward(self, dZ: np.ndarray) -> dict[str, np.ndarray]:
         """Gradients of every parameter from ``dZ = dE/d(logits)`` and the last forward's cache."""
         if self._cache is None:
@@ -164,12 +166,12 @@ class MLP:
     def loss_and_grads(self, X, y) -> tuple[float, dict[str, np.ndarray]]:
         """Mean loss on ``(X, y)`` and the gradient of every parameter (same names)."""
         Z = self.forward(X)
-        loss, dZ = self._loss_and_dlogits(Z, y)
+        loss, dZ = self.loss_and_dlogits(Z, y)
         return loss, self.backward(dZ)
 
     def loss(self, X, y) -> float:
         """Mean loss on ``(X, y)`` without gradients."""
-        return self._loss_and_dlogits(self.forward(X), y)[0]
+        return self.loss_and_dlogits(self.forward(X), y)[0]
 
     # ------------------------------------------------------------------ prediction / training
 
