@@ -29,7 +29,9 @@ def _fmt(value: Any) -> str:
     if isinstance(value, np.ndarray | list | tuple):
         arr = np.asarray(value)
         if arr.dtype.kind in "fc":
-            return np.array2string(arr, precision=4, suppress_small=True, separator=", ")
+            return np.array2string(
+                arr, precision=4, suppress_small=True, separator=", ", max_line_width=200
+            )
         return np.array2string(arr, separator=", ")
     return str(value)
 
@@ -99,7 +101,7 @@ class Report:
             bounds.append(f">= {_fmt(low)}")
         if high < math.inf:
             bounds.append(f"<= {_fmt(high)}")
-        self._say(f"   {name} = {_fmt(value)}   ({' and '.join(bounds)})")
+        self._say(f"   {name} = {_fmt(value)}   ({' and '.join(bounds) or 'measured'})")
         v = float(value)
         if not (low <= v <= high) or math.isnan(v):
             self._fail(name, f"{_fmt(value)} is outside [{_fmt(low)}, {_fmt(high)}]")

@@ -133,9 +133,10 @@ def log_loss(report: Report, out_dir: Path | None) -> None:
 
 def untrained_model(report: Report) -> None:
     report.section("an untrained 10-class network starts near ln 10")
-    from groundup import nn, tensor
+    from groundup import manual_seed, nn, tensor
     from groundup.nn import functional as F
 
+    manual_seed(0)  # nn.Linear draws PyTorch's default initialisation from groundup's generator
     rng = np.random.default_rng(0)
     model = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
     n_params = sum(int(p.data.size) for p in model.parameters())

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from groundup.lessons._figures import new_figure, save
+from groundup.lessons._figures import figure_path, new_figure, release, save
 from groundup.lessons._report import Report
 
 
@@ -83,15 +83,10 @@ def high_dimensions(report: Report, out_dir: Path | None) -> None:
         "share with |cos| < 0.1 in 2-d", near_2, 1 - 2 * math.acos(0.1) / math.pi, atol=0.015
     )
 
-    fig, ax = new_figure(size=(6.5, 4))
-    bins = np.linspace(-1, 1, 81)
-    ax.hist(cos_2, bins=bins, alpha=0.6, density=True, label="2 dimensions")
-    ax.hist(cos_768, bins=bins, alpha=0.6, density=True, label="768 dimensions")
-    ax.set_xlabel("cosine similarity of two random vectors")
-    ax.set_ylabel("density")
-    ax.set_title("Random vectors: spread out in 2-d, nearly perpendicular in 768-d")
-    ax.legend()
-    save(fig, out_dir, "random_cosines.png")
+    from groundup import plot
+
+    path = figure_path(out_dir, "random_cosines.png")
+    release(plot.plot_cosine_histogram(cos_768, path, title="Cosines of random pairs, 768-d"))
 
 
 def matrix_products(report: Report) -> None:
