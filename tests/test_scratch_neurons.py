@@ -94,3 +94,18 @@ def test_breast_cancer_at_least_95_percent_in_every_mode(mode, lr, epochs):
                                  batch_size=32, seed=0)
     assert len(model.history) == epochs
     assert np.mean(model.predict(X_test) == data.y_test) >= 0.95
+
+
+def test_array_optimizer_names_and_defaults():
+    from groundup.scratch import ArrayOptimizer
+
+    with pytest.raises(GroundupError, match="adam"):
+        ArrayOptimizer("lbfgs")
+    with pytest.raises(GroundupError, match="lr"):
+        ArrayOptimizer("sgd")
+    assert ArrayOptimizer("adamw").hyper == {"decoupled_weight_decay": True, "weight_decay": 1e-2}
+    params = {"w": np.array([1.0, 2.0])}
+    opt = ArrayOptimizer("sgd", lr=0.5, momentum=0.9)
+    opt.step(params, {"w": np.array([1.0, 1.0])})
+    np.testing.assert_allclose(params["w"], [0.5, 1.5])
+    assert set(opt.state) == {"w"} and "momentum_buffer" in opt.state["w"]
