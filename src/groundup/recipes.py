@@ -99,7 +99,7 @@ RECIPES: dict[str, Recipe] = {
             preprocess="none",
             summary="XOR: no straight line separates it; 2 -> 8 tanh -> 1 does, Adam lr 0.05, "
             "300 full-batch steps.",
-            expect="> 95% test accuracy on noisy XOR (200 points)",
+            expect="about 92% test accuracy (the noise puts a few points across the axes)",
         ),
         Recipe(
             "cancer-logistic", "breast-cancer", "logistic", "sgd", 0.5, 100, None,

@@ -30,6 +30,7 @@ from groundup.train import guards
 from groundup.train.checkpoint import Checkpoint
 from groundup.train.history import History, format_row
 from groundup.train.progress import ProgressBar
+from groundup.train.threads import blas_threads
 
 __all__ = ["Trainer", "evaluate"]
 
@@ -63,13 +64,15 @@ class Trainer:
         Show a rich progress bar when stdout is a terminal.
     log_every : int or None
         Print every k-th epoch line (None: all when epochs <= 20, else about ten lines).
+    threads : int or None
+        BLAS threads while training (default 1, see :mod:`groundup.train.threads`).
     """
 
     def __init__(
         self, engine, X_train, y_train, X_test=None, y_test=None, *, epochs: int,
         batch_size: int | None = 64, seed: int = 0, callbacks=(), log=print,
         progress: bool = False, log_every: int | None = None, eval_batch_size: int = 1000,
-        handle_sigint: bool = True,
+        handle_sigint: bool = True, threads: int | None = 1,
     ):
         self.engine = engine
         self.X_train, self.y_train = X_train, y_train
@@ -85,6 +88,7 @@ class Trainer:
         self.log_every = log_every or (1 if self.epochs <= 20 else max(1, self.epochs // 10))
         self.eval_batch_size = eval_batch_size
         self.handle_sigint = handle_sigint
+        self.threads = threads
         self.history = History()
         self.steps_per_epoch = math.ceil(n / self.batch_size)
         self._loader = None
@@ -164,6 +168,10 @@ class Trainer:
     # -- the loop ---------------------------------------------------------------------------
     def fit(self, resume: Checkpoint | None = None) -> History:
         """Train until ``epochs`` are done, a callback stops, or Ctrl-C; return the history."""
+        with blas_threads(self.threads):
+            return self._fit(resume)
+
+    def _fit(self, resume: Checkpoint | None) -> History:
         if resume is not None:
             self.restore(resume)
         elif self.step == 0:

@@ -56,7 +56,8 @@ def run_metrics(engine, prep, history) -> dict:
 
 
 def _proba_fn(engine_or_state, spec):
-    """``f(X (m, 2)) -> p (m, C)`` for the boundary plots, from an engine or a state dict."""
+    """``f(X (m, 2))`` -> P(class 1) of shape (m,) for a binary head, else (m, C) probabilities;
+    from an engine or a state dict (run on the scratch engine)."""
     if isinstance(engine_or_state, dict):
         from groundup.engines.base import OptimizerSpec, make_engine
 
@@ -65,7 +66,8 @@ def _proba_fn(engine_or_state, spec):
         engine = engine_or_state
 
     def proba(X):
-        return probabilities(engine.batched_logits(np.asarray(X, dtype=np.float32)), spec.binary)
+        P = probabilities(engine.batched_logits(np.asarray(X, dtype=np.float32)), spec.binary)
+        return P[:, 1] if spec.binary else P
 
     return proba
 
