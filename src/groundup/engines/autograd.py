@@ -13,6 +13,8 @@ the hot path of ``groundup train mnist``: per step it allocates only what the gr
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from groundup import nn, optim
@@ -54,7 +56,10 @@ def build_optimizer(params, opt: OptimizerSpec):
 
 def _loss(z: Tensor, yb: np.ndarray, binary: bool) -> Tensor:
     if binary:  # one logit per example: targets of shape (m, 1) as floats
-        return F.binary_cross_entropy_with_logits(z, yb.astype(z.data.dtype).reshape(-1, 1))
+        with warnings.catch_warnings():
+            # these are logits by construction; small ones in [0, 1] are not "sigmoid twice"
+            warnings.simplefilter("ignore", UserWarning)
+            return F.binary_cross_entropy_with_logits(z, yb.astype(z.data.dtype).reshape(-1, 1))
     return F.cross_entropy(z, yb)
 
 
