@@ -13,6 +13,18 @@ from groundup.lessons import LESSONS, UnknownLessonError, get_lesson, run_lesson
 from groundup.lessons._report import Report
 
 
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    """Two xdist workers on two cores: BLAS threads would fight (the cat lesson ran 4x slower)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # only a speed concern
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
 def _pngs(folder):
     return sorted(p.name for p in folder.glob("*.png"))
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from groundup.errors import GroundupError
+from groundup.lessons._report import Report
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,14 @@ def get_lesson(name: str):
     return importlib.import_module(LESSONS[name].module).run
 
 
+def data_available(name: str) -> bool:
+    """Whether data set ``name`` can be loaded without a download (notebooks check first)."""
+    from groundup.data import is_available, list_datasets
+
+    info = next((i for i in list_datasets() if i.name == name), None)
+    return info is not None and is_available(info)
+
+
 def run_lesson(
     name: str, out_dir: str | Path | None = None, verbose: bool = True, quick: bool = False
 ) -> dict[str, Any]:
@@ -131,6 +140,8 @@ def run_lesson(
 
 __all__ = [
     "LESSONS",
+    "Report",
+    "data_available",
     "LessonInfo",
     "UnknownLessonError",
     "get_lesson",

@@ -165,5 +165,6 @@ def exercise_6(report: Report, data, out_dir: Path | None, quick: bool) -> None:
             figure_path(out_dir, "ex6_bce_vs_logits.png"),
             xlabel="epoch",
             ylabel="training BCE",
+            logy=True,
         )
     )

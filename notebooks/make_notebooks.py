@@ -1,0 +1,398 @@
+"""Write the four primer notebooks (one per primer text), without outputs.
+
+    python notebooks/make_notebooks.py
+
+Each notebook walks through one primer text's lessons: a short explanation, then a cell that
+calls groundup and prints (and checks) the numbers, then the figure. The lessons' own functions
+do the work, so a notebook and ``groundup lesson run`` can never disagree. The test suite
+(tests/test_notebooks.py) executes every notebook.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+HERE = Path(__file__).resolve().parent
+
+SETUP = """\
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from IPython.display import Image, display
+
+from groundup.lessons import Report, data_available
+
+FIGURES = Path(tempfile.mkdtemp(prefix="groundup-figures-"))  # PNGs land here, then show inline
+
+
+def show(name):
+    display(Image(filename=str(FIGURES / name)))
+"""
+
+
+def md(text: str):
+    return new_markdown_cell(text.strip())
+
+
+def code(text: str):
+    return new_code_cell(text.strip())
+
+
+def one_neuron() -> list:
+    return [
+        md("""
+# One neuron, trained by hand: the cat classifier
+
+*Follows the primer text "From one neuron to a billion parameters".*
+
+A logistic-regression model is a single unit: a weighted sum ``z = wᵀx + b``, a squashing
+``a = σ(z)``, a loss, and a gradient step. Here we first watch derivatives flow backwards
+through a tiny computation graph, then train the whole model on cat / non-cat photos.
+Every cell prints its numbers *and checks them*: a wrong value raises an error.
+"""),
+        code(SETUP),
+        md("""
+## Derivatives on a graph: J = 3(a + bc)
+
+Split J into steps: ``u = bc``, ``v = a + u``, ``J = 3v``. The forward pass computes left to
+right (a = 5, b = 3, c = 2 gives u = 6, v = 11, J = 33). The backward pass multiplies local
+derivatives right to left: ``dJ/dv = 3``, so ``dJ/da = 3``, ``dJ/db = 3c = 6``,
+``dJ/dc = 3b = 9``. groundup's autograd records the same graph and walks it backwards.
+"""),
+        code("""
+from groundup.lessons import chain_rule
+
+report = Report("J = 3(a + bc)")
+chain_rule.computation_graph(report)
+"""),
+        md("""
+## Images as columns
+
+A 64 × 64 colour picture is 64 · 64 · 3 = 12,288 numbers. Unrolled into one column each, the
+209 training pictures make X of shape (12288, 209). Training starts from w = 0 and b = 0, so
+every first prediction is σ(0) = 0.5 and the first cost is ln 2 ≈ 0.693. After 2,000 steps of
+gradient descent (α = 0.005) the model fits the training set almost perfectly (99.04%) but gets
+only 70% of the test pictures right: 12,289 parameters for 209 examples is room to memorise.
+
+The cat files are not downloadable; the cell below runs only when they are in
+``$GROUNDUP_DATA_DIR``.
+"""),
+        code("""
+from groundup.lessons import cat
+
+if data_available("cat"):
+    values = cat.run(FIGURES)
+    for name in ("cat_cost.png", "cat_misclassified.png", "cat_weights.png"):
+        show(name)
+else:
+    print("cat data not found: put the two catvnoncat .h5 files in $GROUNDUP_DATA_DIR")
+"""),
+        md("""
+## Why vectorise
+
+The same gradient written as two nested Python loops (over examples, then over the 12,288
+features) and as two matrix products gives identical numbers; the matrix version is hundreds
+of times faster because one call runs the whole sum in compiled, SIMD code.
+"""),
+        code("""
+from groundup.lessons import logistic_regression
+
+report = Report("vectorisation")
+logistic_regression.vectorisation(report, quick=True)
+"""),
+    ]
+
+
+def first_principles() -> list:
+    return [
+        md("""
+# Deep learning from first principles
+
+*Follows the primer text "Deep Learning from First Principles".*
+
+Vectors and dot products, matrix products and broadcasting, the neuron and why it needs a
+non-linearity, softmax and cross-entropy, and finally the MNIST training loop. Each cell
+prints the numbers the text states and checks them.
+"""),
+        code(SETUP),
+        md("""
+## Vectors, dot products and cosine similarity
+
+``[1, 2, 3] · [4, 5, 6] = 4 + 10 + 18 = 32``. Dividing by both lengths leaves only the angle:
+``cos θ = 32 / (√14 · √77) ≈ 0.9746``, two vectors pointing almost the same way.
+"""),
+        code("""
+a, b = np.array([1.0, 2.0, 3.0]), np.array([4.0, 5.0, 6.0])
+print("a · b =", a @ b)
+
+from groundup.lessons import vectors
+
+report = Report("vectors")
+vectors.dot_products(report)
+"""),
+        md("""
+## Room in high dimensions
+
+Two random directions in 2-d can point anywhere; in 768 dimensions they are almost always
+close to perpendicular: the cosine has mean 0 and spread about 1/√768 ≈ 0.036.
+"""),
+        code("""
+vectors.high_dimensions(report, FIGURES)
+show("random_cosines.png")
+"""),
+        md("""
+## Matrix products and broadcasting
+
+``(m, n) @ (n, p) -> (m, p)``: every output entry is one dot product. A batch of 64 flattened
+images through a 784 → 128 layer is one product of shape (64, 784) @ (784, 128); a bias of shape
+(128,) is added to every row.
+"""),
+        code("vectors.matrix_products(report)"),
+        md("""
+## The neuron, layers, and depth
+
+With the primer's hand-set weights, x = [1.0, 0.5] becomes [0.45, 0.50, 0.10] after the first
+layer and [0.265, 0.425] after the second. A dense layer has inputs × outputs + outputs
+parameters: 62 for [3, 5, 5, 2], 101,770 for 784 → 128 → 10.
+"""),
+        code("""
+from groundup.lessons import neurons
+
+report = Report("neurons")
+neurons.forward_pass(report)
+neurons.count_parameters(report)
+"""),
+        md("""
+## XOR needs a hidden layer
+
+No straight line puts (0, 1) and (1, 0) on one side and (0, 0), (1, 1) on the other, so one
+neuron tops out at 3 of 4. Two hidden units with a non-linearity bend the boundary.
+"""),
+        code("""
+neurons.xor(report, FIGURES)
+show("xor_one_neuron.png")
+show("xor_two_hidden.png")
+"""),
+        md("""
+## Activations, and what happens without them
+
+ReLU, Leaky ReLU, GELU, sigmoid and tanh with their derivatives (sigmoid's derivative is at
+most 1/4 and vanishes for large |z|). Without any activation, two linear layers are exactly
+one: ``W2(W1x + b1) + b2 = (W2W1)x + (W2b1 + b2)``.
+"""),
+        code("""
+neurons.activations(report, FIGURES)
+show("activations.png")
+neurons.linear_collapse(report)
+"""),
+        md("""
+## Softmax, temperature and cross-entropy
+
+Dividing the logits by a temperature T sharpens (T → 0) or flattens (T → ∞) the distribution.
+``exp(1000)`` overflows, so softmax subtracts the largest logit first. The loss ``-log p`` of
+the correct class is 0.01 at p = 0.99, 0.69 at 0.5 and 4.6 at 0.01; an untrained ten-class
+network starts near ``ln 10 ≈ 2.30``.
+"""),
+        code("""
+from groundup.lessons import softmax
+
+values = softmax.run(FIGURES)
+show("softmax_temperature.png")
+show("cross_entropy.png")
+"""),
+        md("""
+## Training on MNIST
+
+The training loop prints one line per epoch. From the same initial weights and batch order,
+Adam pulls ahead of plain SGD. This notebook runs the quick version (12,000 images, three
+epochs); ``groundup lesson run mnist`` runs the full five epochs on all 60,000.
+"""),
+        code("""
+from groundup.lessons import mnist
+
+if data_available("mnist"):
+    values = mnist.run(FIGURES, quick=True)
+    show("mnist_sgd_vs_adam.png")
+else:
+    print("MNIST not found locally; `groundup datasets` shows where it is looked for")
+"""),
+    ]
+
+
+def classification() -> list:
+    return [
+        md("""
+# Classification: exercises 1–7
+
+*Follows the primer text "Deep Learning 2 — Classification".*
+
+The logistic neuron's gradient by hand, the neuron from scratch and in PyTorch, a deeper
+network, three penguin species, and two classic mistakes: a sigmoid in front of
+``BCELoss`` at extreme weights, and a softmax applied twice.
+"""),
+        code(SETUP),
+        md("""
+## Exercise 1 — the gradient, factor by factor
+
+``dL/du · du/dz · dz/dw = (-y/u + (1-y)/(1-u)) · u(1-u) · x = (u - y) x``.
+"""),
+        code("""
+from groundup.lessons.classification import binary, by_hand, losses, multiclass
+
+report = Report("classification")
+by_hand.exercise_1(report)
+"""),
+        md("""
+## Exercises 2–4 — breast cancer: from scratch, in PyTorch, and deeper
+
+Stratified 80/20 split, standardised on the training part. The scratch neuron and PyTorch's
+``nn.Linear + BCEWithLogitsLoss`` start from the same zeros and follow the same loss curve; a
+64–32 network does not beat the single neuron on this data.
+"""),
+        code("""
+cancer = binary.cancer_data()
+neuron = binary.exercise_2(report, cancer, quick=True)
+binary.exercise_3(report, cancer, neuron, FIGURES, quick=True)
+binary.exercise_4(report, cancer, neuron, FIGURES, quick=True)
+show("ex4_neuron_vs_mlp.png")
+"""),
+        md("""
+## Exercise 5 — three penguin species
+
+Integer class targets (not one-hot), logits out of the last layer, cross-entropy, argmax.
+"""),
+        code("""
+penguins = multiclass.penguins_data()
+multiclass.exercise_5(report, penguins, FIGURES, quick=True)
+show("ex5_penguins_confusion.png")
+"""),
+        md("""
+## Exercise 6 — BCELoss after a Sigmoid, at extreme weights
+
+Same numbers at ordinary weights. With the weights scaled by 1,000 the sigmoid saturates, its
+derivative σ(1 − σ) is 0 in float32, and the gradient through ``BCELoss`` vanishes, while
+``BCEWithLogitsLoss`` still sends σ(z) − y = ±1 back.
+"""),
+        code("""
+losses.exercise_6(report, cancer, FIGURES, quick=True)
+show("ex6_bce_vs_logits.png")
+"""),
+        md("""
+## Exercise 7 — softmax applied twice
+
+``cross_entropy`` applies its own softmax. Feeding it probabilities squashes the logits into
+[0, 1], and the loss cannot fall below ``-log(e / (e + 2)) ≈ 0.551`` for three classes.
+"""),
+        code("""
+multiclass.exercise_7(report, penguins, FIGURES, quick=True)
+show("ex7_softmax_twice.png")
+"""),
+    ]
+
+
+def calculus_week() -> list:
+    return [
+        md("""
+# The chain rule and logistic regression
+
+*Follows the primer text "Calculus, the chain rule, and logistic regression".*
+"""),
+        code(SETUP),
+        md("""
+## The chain rule, checked numerically
+
+Each derivative is compared with a central difference ``(f(x+h) − f(x−h)) / 2h``. Note
+``d/dx log(1 + eˣ) = eˣ / (1 + eˣ) = σ(x)`` and ``σ' = σ(1 − σ)``.
+"""),
+        code("""
+from groundup.lessons import chain_rule
+
+report = Report("chain rule")
+chain_rule.single_variable(report)
+"""),
+        md("""
+## A gradient field
+
+For ``f(x, y) = x² + 3xy + y²`` the gradient is ``[2x + 3y, 3x + 2y]``; at (1, 2) it is [8, 7].
+The arrows point uphill, across the contour lines.
+"""),
+        code("""
+chain_rule.gradient_field(report, FIGURES)
+show("gradient_field.png")
+"""),
+        md("""
+## Backpropagation through a 2-layer network
+
+Written out by hand — ``dz2 = ŷ − y``, ``da1 = W2ᵀ dz2``, ``dz1 = da1 ⊙ ReLU'(z1)``,
+``dW1 = dz1 xᵀ`` — and compared with groundup's autograd.
+"""),
+        code("chain_rule.mlp_backward(report)"),
+        md("""
+## Logistic regression on two blobs
+
+``dL/dz = σ(z) − y``; the log loss is convex along any line in weight space while squared
+error through a sigmoid is not; gradient descent from zeros separates the blobs, and the
+boundary settles over steps 0, 100, 500 and 2,000.
+"""),
+        code("""
+from groundup.data import load
+from groundup.lessons import logistic_regression as lr
+
+blobs = load("blobs")
+report = Report("logistic regression")
+lr.bce_gradient(report)
+lr.convexity(report, blobs.X_train, blobs.y_train, FIGURES)
+show("convexity.png")
+model = lr.blobs_training(report, blobs, FIGURES)
+show("blobs_snapshots.png")
+"""),
+        md("""
+## Metrics from scratch
+
+TP, TN, FP, FN, precision, recall and F1 — and why 99% accuracy means nothing when 99% of
+transactions are clean.
+"""),
+        code("""
+lr.confusion_metrics(report, model, blobs, FIGURES)
+show("blobs_confusion.png")
+"""),
+    ]
+
+
+NOTEBOOKS = {
+    "01_one_neuron_cat.ipynb": one_neuron,
+    "02_first_principles.ipynb": first_principles,
+    "03_classification.ipynb": classification,
+    "04_chain_rule_logistic_regression.ipynb": calculus_week,
+}
+
+
+def build(name: str) -> nbformat.NotebookNode:
+    nb = new_notebook(cells=NOTEBOOKS[name]())
+    for i, cell in enumerate(nb.cells):
+        cell.id = f"{Path(name).stem[:2]}-{i:02d}"  # stable ids: regenerating changes nothing
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.metadata["language_info"] = {"name": "python"}
+    return nb
+
+
+def main() -> None:
+    from groundup.io import atomic_write
+
+    for name in NOTEBOOKS:
+        nb = build(name)
+        nbformat.validate(nb)
+        atomic_write(HERE / name, nbformat.writes(nb) + "\n")
+        print(f"wrote notebooks/{name} ({len(nb.cells)} cells)")
+
+
+if __name__ == "__main__":
+    main()
