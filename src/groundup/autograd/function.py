@@ -62,20 +62,37 @@ def topological_order(root) -> list:
 def run_backward(root, seed: np.ndarray) -> None:
     """Propagate ``seed`` = dL/d(root) to every leaf that requires a gradient.
 
+    A node is processed once every node that uses it has passed its gradient down (Kahn's
+    algorithm on the reversed graph: count each node's uses first, then release a node when its
+    count reaches zero), so each node's gradient is complete, the sum over all paths, before it
+    moves on.
+
     Leaves accumulate into ``.grad`` (``grad = grad + g``), so two ``backward()`` calls add up,
     as in PyTorch; ``optimizer.zero_grad()`` clears them. The first gradient to reach a leaf is
     stored without a copy when nothing else can see that array (no view, not handed out twice),
     which saves one copy of every weight gradient per step.
     """
+    uses = {}
+    stack = [root]
+    while stack:
+        for parent in stack.pop()._parents:
+            if parent.requires_grad:
+                key = id(parent)
+                if key in uses:
+                    uses[key] += 1
+                else:
+                    uses[key] = 1
+                    stack.append(parent)
     grads = {id(root): seed}
     handed_out = {id(seed)}  # arrays some tensor holds: copy before handing them out again
-    for node in reversed(topological_order(root)):
+    ready = [root]
+    while ready:
+        node = ready.pop()
         g = grads.pop(id(node), None)
-        if g is None:
-            continue
-        handed_out.discard(id(g))  # the node now owns g and may pass it on once
         backward = node._backward
         if backward is None:  # a leaf
+            if g is None:
+                continue
             if node.grad is None:
                 if g.base is not None or not g.flags.writeable:
                     g = g.copy()
@@ -84,17 +101,24 @@ def run_backward(root, seed: np.ndarray) -> None:
                 node.grad = g
             else:
                 node.grad = node.grad + g
-            handed_out.add(id(g))
             continue
-        for parent, pg in zip(node._parents, backward(g), strict=False):
-            if pg is None or not parent.requires_grad:
+        parent_grads = (None,) * len(node._parents) if g is None else None
+        if g is not None:
+            handed_out.discard(id(g))  # the node now owns g and may pass it on once
+            parent_grads = backward(g)
+        for parent, pg in zip(node._parents, parent_grads, strict=False):
+            if not parent.requires_grad:
                 continue
             key = id(parent)
-            prev = grads.get(key)
-            if prev is None:
-                if id(pg) in handed_out:
-                    pg = pg.copy()
-                grads[key] = pg
-                handed_out.add(id(pg))
-            else:
-                grads[key] = prev + pg
+            if pg is not None:
+                prev = grads.get(key)
+                if prev is None:
+                    if id(pg) in handed_out:
+                        pg = pg.copy()
+                    grads[key] = pg
+                    handed_out.add(id(pg))
+                else:
+                    grads[key] = prev + pg
+            uses[key] -= 1
+            if uses[key] == 0:
+                ready.append(parent)

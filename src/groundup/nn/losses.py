@@ -34,9 +34,9 @@ def _data(x) -> np.ndarray:
 
 def _reduce(losses: np.ndarray, reduction: str) -> np.ndarray:
     if reduction == "mean":
-        return np.asarray(losses.mean())
+        return np.add.reduce(losses, axis=None) / max(losses.size, 1)
     if reduction == "sum":
-        return np.asarray(losses.sum())
+        return np.add.reduce(losses, axis=None)
     if reduction == "none":
         return losses
     raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
@@ -69,7 +69,8 @@ def _class_targets(z: np.ndarray, target, fn: str) -> np.ndarray:
     if t.shape != z.shape[:1]:
         raise ShapeError(f"{fn}: logits of shape {z.shape} need targets of shape "
                          f"({z.shape[0]},), one class index per row, got {t.shape}")
-    if t.size and (t.min() < 0 or t.max() >= z.shape[1]):
+    # viewed as unsigned, negative indices become huge, so one max() checks both ends
+    if t.size and t.view(f"u{t.itemsize}").max() >= z.shape[1]:
         raise DataError(f"{fn}: class indices must lie in [0, {z.shape[1] - 1}] for "
                         f"{z.shape[1]} classes, got values in [{t.min()}, {t.max()}]; "
                         "encode labels as 0..C-1 (LabelEncoder) or widen the output layer")

@@ -61,17 +61,20 @@ class Optimizer:
 
     def step(self) -> None:
         """Update every parameter that has a gradient, in place."""
+        for group in self.param_groups:
+            self._step_group(group)
+
+    def _step_group(self, group: dict) -> None:
         rule = type(self)._rule
         state = self.state
-        for group in self.param_groups:
-            hyper = self._hyper(group)
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                s = state.get(p)
-                if s is None:
-                    s = state[p] = {}
-                rule(p.data, p.grad, s, **hyper)
+        hyper = self._hyper(group)
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            s = state.get(p)
+            if s is None:
+                s = state[p] = {}
+            rule(p.data, p.grad, s, **hyper)
 
     # ------------------------------------------------------------------ state
     def state_dict(self) -> dict:
@@ -130,9 +133,25 @@ class SGD(Optimizer):
                  weight_decay: float = 0.0, nesterov: bool = False, maximize: bool = False):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires momentum > 0 and dampening = 0")
+        if lr < 0 or momentum < 0 or weight_decay < 0:
+            raise ValueError(f"invalid SGD hyper-parameters: lr={lr}, momentum={momentum}, "
+                             f"weight_decay={weight_decay} (each must be >= 0)")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov,
                                       maximize=maximize))
+
+
+    def step(self) -> None:
+        for group in self.param_groups:
+            if group["momentum"] or group["weight_decay"] or group["maximize"]:
+                Optimizer._step_group(self, group)
+                continue
+            # plain SGD keeps no state; this is rules.sgd_step's update θ ← θ - lr·g, without
+            # the per-call checks (the hyper-parameters were checked once, in the constructor)
+            lr = group["lr"]
+            for p in group["params"]:
+                if p.grad is not None:
+                    p.data -= lr * p.grad
 
 
 class Adam(Optimizer):

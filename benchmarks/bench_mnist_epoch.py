@@ -1,0 +1,243 @@
+"""One MNIST epoch of 784 -> 128 (ReLU) -> 10, SGD lr 0.01, batch 64 (938 steps), four ways:
+
+  (a) numpy     a hand-fused NumPy loop (forward, softmax-cross-entropy gradient, backward, step)
+  (b) scratch   groundup.scratch.MLP (hand-derived backward, the shared optimizer rules)
+  (c) autograd  groundup's Tensor / nn.Sequential / F.cross_entropy / optim.SGD
+  (d) torch     PyTorch eager on tensors preloaded once (skipped if torch is not installed)
+
+All four start from the same float32 weights (groundup.weights.mlp_init) and see the same batches
+in the same order. Each is timed over a whole epoch ``--repeats`` times (interleaved; the best time
+is kept); peak memory is measured afterwards over ``--memory-steps`` steps with tracemalloc
+(NumPy's allocations are visible to it, torch's are not). The final weights of every engine are
+compared with (a)'s, so a fast but wrong engine shows up.
+
+    python benchmarks/bench_mnist_epoch.py             # GROUNDUP_DATA_DIR=/path/to/data
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import platform
+import resource
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+from groundup.weights import mlp_init
+
+SIZES = [784, 128, 10]
+
+
+# ---------------------------------------------------------------------------- data
+def load_mnist(data_dir: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """Training images as float32 (60000, 784) in [0, 1] and labels int64 (60000,)."""
+    try:
+        from groundup.data import load
+
+        ds = load("mnist", data_dir=data_dir)
+        X, y = ds.X_train, ds.y_train
+    except ImportError:  # the data package is not there: read the IDX files directly
+        root = Path(data_dir or os.environ.get("GROUNDUP_DATA_DIR", "")) / "mnist"
+        with gzip.open(root / "train-images-idx3-ubyte.gz") as f:
+            X = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 28, 28)
+        with gzip.open(root / "train-labels-idx1-ubyte.gz") as f:
+            y = np.frombuffer(f.read(), np.uint8, offset=8)
+    X = X.reshape(len(X), -1).astype(np.float32) / 255
+    return np.ascontiguousarray(X), y.astype(np.int64)
+
+
+def batch_order(n: int, batch_size: int, seed: int) -> list[np.ndarray]:
+    perm = np.random.default_rng(seed).permutation(n)
+    return [perm[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
+# ---------------------------------------------------------------------------- (a) NumPy by hand
+def numpy_epoch(state, X, y, batches, lr):
+    W1, b1, W2, b2 = (state[k].copy() for k in ("0.weight", "0.bias", "2.weight", "2.bias"))
+    total = 0.0
+    for idx in batches:
+        xb, yb = X[idx], y[idx]
+        n = len(idx)
+        rows = np.arange(n)
+        h = xb @ W1.T                                   # (n, 128)
+        h += b1
+        np.maximum(h, 0, out=h)                         # ReLU in place
+        z = h @ W2.T                                    # (n, 10) logits
+        z += b2
+        z -= z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        s = e.sum(axis=1, keepdims=True)
+        total += float((np.log(s[:, 0]) - z[rows, yb]).mean())
+        dz = e / s                                      # softmax
+        dz[rows, yb] -= 1
+        dz *= 1 / n                                     # (p - onehot) / n
+        dW2 = dz.T @ h
+        db2 = dz.sum(axis=0)
+        dh = dz @ W2
+        dh *= h > 0
+        dW1 = dh.T @ xb
+        db1 = dh.sum(axis=0)
+        W1 -= lr * dW1
+        b1 -= lr * db1
+        W2 -= lr * dW2
+        b2 -= lr * db2
+    return {"0.weight": W1, "0.bias": b1, "2.weight": W2, "2.bias": b2}, total / len(batches)
+
+
+# ---------------------------------------------------------------------------- (b) scratch MLP
+def scratch_epoch(state, X, y, batches, lr):
+    from groundup.scratch import MLP
+    from groundup.scratch.training import ArrayOptimizer
+
+    net = MLP(SIZES, activation="relu")
+    net.load_state_dict(state)
+    opt = ArrayOptimizer("sgd", lr=lr)
+    total = 0.0
+    for idx in batches:
+        total += float(net.step(X[idx], y[idx], opt))
+    return net.state_dict(), total / len(batches)
+
+
+# ---------------------------------------------------------------------------- (c) autograd
+def autograd_epoch(state, X, y, batches, lr):
+    import groundup.nn.functional as F
+    from groundup import Tensor, nn, optim
+
+    model = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+    model.load_state_dict(state)
+    optimizer = optim.SGD(model.parameters(), lr=lr)
+    total = 0.0
+    for idx in batches:
+        logits = model(Tensor(X[idx]))
+        loss = F.cross_entropy(logits, y[idx])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        total += loss.item()
+    return model.state_dict(), total / len(batches)
+
+
+# ---------------------------------------------------------------------------- (d) torch
+def torch_epoch(state, X, y, batches, lr):
+    import torch
+
+    model = torch.nn.Sequential(torch.nn.Linear(784, 128), torch.nn.ReLU(),
+                                torch.nn.Linear(128, 10))
+    model.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in state.items()})
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)   # preloaded once, shared memory
+    idx_t = [torch.from_numpy(idx) for idx in batches]
+    total = 0.0
+    for idx in idx_t:
+        logits = model(Xt[idx])
+        loss = torch.nn.functional.cross_entropy(logits, yt[idx])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        total += loss.item()
+    return {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}, \
+        total / len(batches)
+
+
+# ---------------------------------------------------------------------------- harness
+def blas_threads() -> str:
+    try:
+        from threadpoolctl import threadpool_info
+
+        info = [f"{d['internal_api']} {d['num_threads']} threads" for d in threadpool_info()
+                if d.get("user_api") == "blas"]
+        return ", ".join(info) or "unknown"
+    except ImportError:
+        return "unknown (threadpoolctl not installed)"
+
+
+def peak_memory(fn, state, X, y, batches, lr) -> float:
+    """Peak traced allocation in MiB while ``fn`` runs over ``batches``."""
+    tracemalloc.start()
+    fn(state, X, y, batches, lr)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak / 2**20
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default=None, help="folder holding mnist/ (else "
+                        "$GROUNDUP_DATA_DIR, else ~/.cache/groundup)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed epochs per engine")
+    parser.add_argument("--lr", type=float, default=0.01, help="SGD learning rate")
+    parser.add_argument("--batch-size", type=int, default=64, help="examples per step")
+    parser.add_argument("--seed", type=int, default=0, help="seed of weights and batch order")
+    parser.add_argument("--memory-steps", type=int, default=100, help="steps traced for memory")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="BLAS threads for NumPy (via threadpoolctl) and torch.set_num_threads "
+                        "(default: os.cpu_count(), NumPy's default)")
+    args = parser.parse_args()
+
+    X, y = load_mnist(args.data_dir)
+    batches = batch_order(len(X), args.batch_size, args.seed)
+    state = mlp_init(SIZES, seed=args.seed, dtype=np.float32)
+    engines = {"numpy": numpy_epoch, "scratch": scratch_epoch, "autograd": autograd_epoch,
+               "torch": torch_epoch}
+    notes = {}
+    try:
+        import groundup.scratch  # noqa: F401
+    except ImportError:
+        del engines["scratch"]
+        notes["scratch"] = "skipped: groundup.scratch is not installed"
+    threads = args.threads or os.cpu_count()
+    if args.threads:
+        try:
+            from threadpoolctl import threadpool_limits
+
+            threadpool_limits(limits=threads, user_api="blas")
+        except ImportError:
+            notes["numpy"] = "threadpoolctl missing: set OPENBLAS_NUM_THREADS for NumPy's threads"
+    try:
+        import torch
+
+        torch.set_num_threads(threads)
+        notes["torch"] = f"torch {torch.__version__}, {torch.get_num_threads()} threads"
+    except ImportError:
+        del engines["torch"]
+        notes["torch"] = "skipped: torch is not installed"
+
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+          f"Python {platform.python_version()}, NumPy {np.__version__} (BLAS: {blas_threads()})")
+    for name, note in notes.items():
+        print(f"note: {name}: {note}")
+    print(f"data: {X.shape} float32, {len(batches)} steps of {args.batch_size}, lr {args.lr}")
+
+    for fn in engines.values():  # warm-up: imports, BLAS thread pools, caches
+        fn(state, X, y, batches[:20], args.lr)
+    times = {name: [] for name in engines}
+    finals = {}
+    for _ in range(args.repeats):
+        for name, fn in engines.items():
+            t0 = time.perf_counter()
+            finals[name] = fn(state, X, y, batches, args.lr)
+            times[name].append(time.perf_counter() - t0)
+
+    base = min(times["numpy"])
+    ref = finals["numpy"][0]
+    print(f"\n{'engine':<10}{'best s':>9}{'all s':>30}{'x numpy':>9}{'x torch':>9}"
+          f"{'peak MiB':>10}{'max|dW|':>10}{'loss':>8}")
+    for name, fn in engines.items():
+        best = min(times[name])
+        vs_torch = f"{best / min(times['torch']):9.2f}" if "torch" in times else f"{'-':>9}"
+        mem = "n/a" if name == "torch" else f"{peak_memory(fn, state, X, y, batches[:args.memory_steps], args.lr):.1f}"  # noqa: E501
+        weights, loss = finals[name]
+        diff = max(float(np.abs(weights[k] - ref[k]).max()) for k in ref)
+        all_s = " ".join(f"{t:.3f}" for t in times[name])
+        print(f"{name:<10}{best:9.3f} {all_s:>29}{best / base:9.2f}{vs_torch}{mem:>10}"
+              f"{diff:10.1e}{loss:8.4f}")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\nprocess peak RSS {rss:.0f} MiB; torch's allocations are not traced (n/a)")
+
+
+if __name__ == "__main__":
+    main()
