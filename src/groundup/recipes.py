@@ -51,7 +51,7 @@ class Recipe:
     hidden: tuple[int, ...] = ()
     activation: str = "relu"
     momentum: float = 0.0
-    preprocess: str = "standardize"  # pixels | standardize | none
+    preprocess: str = "standardize"  # pixels | standardize | none | auto (by the data)
     target: str | None = None
     summary: str = ""
     expect: str = ""

@@ -108,12 +108,12 @@ def build_config(
     elif dataset is not None:
         base = recipe_for_dataset(dataset) or Recipe(
             "custom", dataset, "mlp", "adam", 1e-3, 100, 32, hidden=(64, 32),
-            summary="generic MLP for a CSV or registry data set",
+            preprocess="auto", summary="generic MLP for a CSV or registry data set",
         )
     else:
         base = get_recipe(DEFAULT_RECIPE)
     data = dataset or base.dataset
-    preprocess = base.preprocess if data == base.dataset else None  # None: decided by the data
+    preprocess = base.preprocess if data == base.dataset else "auto"  # auto: by the data's kind
     if model is None and hidden:
         model = "mlp"
     model = model or base.model
@@ -145,7 +145,7 @@ def build_config(
         activation=activation or base.activation,
         optimizer=OptimizerSpec(opt_name, float(lr), float(momentum)),
         epochs=int(epochs), batch_size=batch_size, engine=engine,
-        seed=0 if seed is None else int(seed), preprocess=preprocess or "auto",
+        seed=0 if seed is None else int(seed), preprocess=preprocess,
         target=target or base.target, data_dir=data_dir, snapshot_steps=base.snapshot_steps,
     )  # fmt: skip
 
@@ -164,8 +164,7 @@ def load_data(config: RunConfig) -> Prepared:
         ds = data.load_csv(config.dataset, target=config.target)
     else:
         ds = data.load(config.dataset, data_dir=config.data_dir)
-    kind = None if config.preprocess == "auto" else config.preprocess
-    return prepare(ds, kind)
+    return prepare(ds, config.preprocess)
 
 
 def model_spec(config: RunConfig, prep: Prepared) -> ModelSpec:

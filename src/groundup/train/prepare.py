@@ -3,8 +3,9 @@
 Three preprocessings, recorded in the run's ``config.json`` so ``evaluate`` and ``predict`` can
 apply the same one to new inputs:
 
-* ``pixels``: images of shape (N, H, W[, 3]) flattened to (N, H*W[*3]) and divided by 255
-  (``x / 255`` in float32, as ``torchvision.transforms.ToTensor`` does), so inputs lie in [0, 1];
+* ``pixels``: images of shape (N, H, W[, 3]) flattened to (N, H*W[*3]) and divided by their
+  largest possible value, 255 (``x / 255`` in float32, as ``torchvision.transforms.ToTensor``
+  does; 16 for the ``digits`` set), so inputs lie in [0, 1];
 * ``standardize``: ``z = (x - mean) / std`` per column, statistics from the training set only;
 * ``none``: the features as they are, in float32.
 """
@@ -20,6 +21,8 @@ from groundup.errors import DataError
 __all__ = ["PREPROCESSINGS", "Prepared", "apply_preprocess", "prepare"]
 
 PREPROCESSINGS = ("pixels", "standardize", "none")
+#: Largest pixel value of image sets not stored as 0..255.
+PIXEL_MAX = {"digits": 16}
 
 
 @dataclass
@@ -51,7 +54,7 @@ def apply_preprocess(X: np.ndarray, preprocess: dict) -> np.ndarray:
     kind = preprocess["kind"]
     flat = X.reshape(len(X), -1)
     if kind == "pixels":
-        return flat.astype(np.float32) / np.float32(255)
+        return flat.astype(np.float32) / np.float32(preprocess.get("max", 255))
     if kind == "standardize":
         mean = np.asarray(preprocess["mean"], dtype=np.float64)
         scale = np.asarray(preprocess["scale"], dtype=np.float64)
@@ -68,7 +71,7 @@ def apply_preprocess(X: np.ndarray, preprocess: dict) -> np.ndarray:
 
 def prepare(dataset, kind: str | None = None) -> Prepared:
     """Preprocess ``dataset`` (images: ``pixels``; tabular: ``standardize`` unless told)."""
-    if kind is None:
+    if kind is None or kind == "auto":
         kind = "pixels" if dataset.image_shape is not None else "standardize"
     if kind not in PREPROCESSINGS:
         raise DataError(f"unknown preprocessing {kind!r}; choose one of {PREPROCESSINGS}")
@@ -81,8 +84,10 @@ def prepare(dataset, kind: str | None = None) -> Prepared:
         Xtr = np.asarray(dataset.X_train, dtype=np.float64).reshape(len(dataset.X_train), -1)
         scaler = StandardScaler().fit(Xtr)  # constant columns get scale 1 (they become 0)
         preprocess.update(mean=scaler.mean_.tolist(), scale=scaler.scale_.tolist())
-    elif kind == "pixels" and dataset.image_shape is not None:
-        preprocess["image_shape"] = list(dataset.image_shape)
+    elif kind == "pixels":
+        preprocess["max"] = PIXEL_MAX.get(dataset.name, 255)
+        if dataset.image_shape is not None:
+            preprocess["image_shape"] = list(dataset.image_shape)
     X_train = apply_preprocess(dataset.X_train, preprocess)
     X_test = apply_preprocess(dataset.X_test, preprocess) if len(dataset.X_test) else (
         np.zeros((0, X_train.shape[1]), np.float32)

@@ -1,0 +1,188 @@
+"""Run folders: every file written, and runs killed (SIGKILL) or interrupted (Ctrl-C) resume to
+exactly the weights of a run never interrupted."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from groundup.errors import DataError, GroundupError
+from groundup.io import load_safetensors
+from groundup.runs import build_config, open_run, resume_run, train_run
+from groundup.train import load_checkpoint
+
+CLI = "import sys; from groundup.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+def quiet(_msg):
+    pass
+
+
+def test_blobs_run_folder_has_every_file(tmp_path):
+    config = build_config(recipe="blobs-logreg", epochs=120)
+    result = train_run(config, out=tmp_path / "run", log=quiet)
+    run = tmp_path / "run"
+    names = {p.name for p in run.iterdir()}
+    assert names == {"config.json", "history.jsonl", "metrics.json", "model.safetensors",
+                     "checkpoint", "plots"}  # fmt: skip
+    plots = {p.name for p in (run / "plots").iterdir()}
+    assert plots == {"curves.png", "confusion_matrix.png", "decision_boundary.png",
+                     "boundary_snapshots.png"}  # fmt: skip
+    cfg = json.loads((run / "config.json").read_text())
+    assert cfg["run"]["recipe"] == "blobs-logreg" and cfg["spec"]["binary"]
+    assert len((run / "history.jsonl").read_text().splitlines()) == 120
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["accuracy"] > 0.95 and metrics["accuracy"] == result.metrics["accuracy"]
+    assert set(metrics["per_class"]["0"]) == {"precision", "recall", "f1", "support"}
+    cm = np.array(metrics["confusion_matrix"])
+    assert cm.shape == (2, 2) and cm.sum() == metrics["n"] == 40
+    assert np.trace(cm) / cm.sum() == pytest.approx(metrics["accuracy"])
+    state = load_safetensors(run / "model.safetensors")
+    assert set(state) == {"0.weight", "0.bias"} and state["0.weight"].shape == (1, 2)
+    assert not list(run.rglob("*.tmp"))  # atomic writes leave no temporary files
+
+
+def test_image_run_draws_weights_and_mistakes(tmp_path):
+    config = build_config("digits", hidden=(16,), epochs=2)
+    train_run(config, out=tmp_path / "run", log=quiet)
+    plots = {p.name for p in (tmp_path / "run" / "plots").iterdir()}
+    assert {"first_layer_weights.png", "misclassified.png", "curves.png"} <= plots
+    cfg = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert cfg["preprocess"]["kind"] == "pixels" and cfg["image_shape"] == [8, 8]
+
+
+def test_open_run_reproduces_the_metrics(tmp_path):
+    from groundup.runs import load_data
+    from groundup.train.report import classification_metrics
+
+    config = build_config(recipe="penguins-softmax", epochs=30)
+    result = train_run(config, out=tmp_path / "run", log=quiet, plots=False)
+    opened = open_run(tmp_path / "run", engine="scratch")
+    prep = load_data(config)
+    again = classification_metrics(opened.engine, prep.X_test, prep.y_test, opened.classes)
+    assert again["confusion_matrix"] == result.metrics["confusion_matrix"]
+    assert opened.classes == ["Adelie", "Chinstrap", "Gentoo"]
+
+
+def test_bad_configurations_are_groundup_errors(tmp_path):
+    with pytest.raises(GroundupError, match="unknown recipe"):
+        build_config(recipe="mnist-lbfgs")
+    with pytest.raises(GroundupError, match="--hidden does not apply"):
+        build_config(recipe="penguins-softmax", hidden=(3,), model="softmax")
+    with pytest.raises(GroundupError, match="2 classes"):
+        train_run(build_config("penguins", model="logistic"), out=tmp_path / "a", log=quiet)
+    with pytest.raises(DataError, match="no such CSV file"):
+        train_run(build_config(str(tmp_path / "x.csv")), out=tmp_path / "b", log=quiet)
+    (tmp_path / "x.csv").write_text("a,b,label\n1,2,x\n3,4,y\n")
+    with pytest.raises(DataError, match="--target"):
+        train_run(build_config(str(tmp_path / "x.csv")), out=tmp_path / "b", log=quiet)
+    with pytest.raises(DataError, match="not a run folder"):
+        open_run(tmp_path)
+    config = build_config(recipe="penguins-softmax", epochs=1)
+    train_run(config, out=tmp_path / "c", log=quiet, plots=False)
+    with pytest.raises(GroundupError, match="already holds a run"):
+        train_run(config, out=tmp_path / "c", log=quiet, plots=False)
+
+
+def test_optimizer_override_takes_its_default_learning_rate():
+    config = build_config(recipe="mnist-sgd", optimizer="adam")
+    assert config.optimizer.name == "adam" and config.optimizer.lr == 1e-3
+    assert build_config(recipe="mnist-sgd").optimizer.lr == 0.01
+    mnist = build_config("mnist")
+    assert mnist.recipe == "mnist-sgd" and mnist.engine == "autograd"
+    assert build_config().recipe == "penguins-mlp"  # the offline default
+
+
+# -- kill -9 and Ctrl-C --------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def csv_problem(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("killtest")
+    rng = np.random.default_rng(0)
+    centers = rng.normal(0, 2, size=(3, 6))
+    y = rng.integers(0, 3, size=2000)
+    X = centers[y] + rng.normal(size=(2000, 6))
+    lines = ["a,b,c,d,e,f,label"] + [
+        ",".join(f"{v:.5f}" for v in row) + f",k{label}" for row, label in zip(X, y, strict=True)
+    ]
+    path = folder / "points.csv"
+    path.write_text("\n".join(lines) + "\n")
+    args = [str(path), "--target", "label", "--hidden", "16", "--optimizer", "adam",
+            "--epochs", "300", "--batch-size", "32", "--quiet", "--no-plots"]  # fmt: skip
+    config = build_config(str(path), target="label", hidden=(16,), optimizer="adam", epochs=300,
+                          batch_size=32)  # fmt: skip
+    reference = train_run(config, out=folder / "reference", log=quiet, plots=False)
+    return args, reference
+
+
+def _start(args, out):
+    return subprocess.Popen(
+        [sys.executable, "-c", CLI, "train", *args, "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def _wait_for_checkpoint(proc, out, n_distinct=1, timeout=120):
+    """Poll until the run has written ``n_distinct`` different checkpoints; return the last tag."""
+    seen, deadline = [], time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            tag = json.loads((out / "checkpoint" / "latest.json").read_text())["checkpoint"]
+        except (FileNotFoundError, ValueError, KeyError):
+            tag = None
+        if tag and tag not in seen:
+            seen.append(tag)
+            if len(seen) >= n_distinct:
+                return tag
+        assert proc.poll() is None, f"the run ended before it was stopped: {proc.stderr.read()}"
+        time.sleep(0.005)
+    pytest.fail("no checkpoint appeared")
+
+
+def _assert_same_as_reference(out, reference):
+    ref = load_safetensors(reference.folder / "model.safetensors")
+    got = load_safetensors(out / "model.safetensors")
+    assert set(ref) == set(got)
+    for k in ref:
+        np.testing.assert_array_equal(got[k], ref[k])  # bit for bit
+    rows = [json.loads(line) for line in (out / "history.jsonl").read_text().splitlines()]
+    assert len(rows) == 300
+    for a, b in zip(rows, reference.history, strict=True):
+        assert a["loss"] == b["loss"] and a["test_acc"] == b["test_acc"]
+
+
+def test_sigkill_mid_run_then_resume_gives_identical_weights(tmp_path, csv_problem):
+    args, reference = csv_problem
+    out = tmp_path / "run"
+    proc = _start(args, out)
+    _wait_for_checkpoint(proc, out, n_distinct=2)
+    proc.kill()  # SIGKILL: no handler runs, no cleanup
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert not (out / "model.safetensors").exists()  # it really was stopped mid-way
+    stopped_at = load_checkpoint(out / "checkpoint").state["loop"]["epoch"]
+    assert 0 < stopped_at < 300
+    result = resume_run(out, log=quiet, plots=False)
+    assert not result.interrupted
+    _assert_same_as_reference(out, reference)
+
+
+def test_ctrl_c_saves_a_checkpoint_and_exits_cleanly(tmp_path, csv_problem):
+    args, reference = csv_problem
+    out = tmp_path / "run"
+    proc = _start(args, out)
+    _wait_for_checkpoint(proc, out, n_distinct=1)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert "groundup train --resume" in stdout
+    ckpt = load_checkpoint(out / "checkpoint")
+    assert ckpt.state["loop"]["step"] > 0 and not (out / "model.safetensors").exists()
+    resume = subprocess.run([sys.executable, "-c", CLI, "train", "--resume", str(out), "--quiet",
+                             "--no-plots"], capture_output=True, text=True)  # fmt: skip
+    assert resume.returncode == 0, resume.stderr
+    _assert_same_as_reference(out, reference)
