@@ -59,7 +59,7 @@ def topological_order(root) -> list:
     return order
 
 
-def run_backward(root, seed: np.ndarray) -> None:
+def run_backward(root, seed: np.ndarray, record: dict | None = None) -> None:
     """Propagate ``seed`` = dL/d(root) to every leaf that requires a gradient.
 
     A node is processed once every node that uses it has passed its gradient down (Kahn's
@@ -71,6 +71,9 @@ def run_backward(root, seed: np.ndarray) -> None:
     as in PyTorch; ``optimizer.zero_grad()`` clears them. The first gradient to reach a leaf is
     stored without a copy when nothing else can see that array (no view, not handed out twice),
     which saves one copy of every weight gradient per step.
+
+    ``record``, if given, receives ``id(node) -> dL/d(node)`` for every node on the way (used
+    to print the graph with the gradients of its intermediate values).
     """
     uses = {}
     stack = [root]
@@ -90,6 +93,8 @@ def run_backward(root, seed: np.ndarray) -> None:
         node = ready.pop()
         g = grads.pop(id(node), None)
         backward = node._backward
+        if record is not None and g is not None:
+            record[id(node)] = g
         if backward is None:  # a leaf
             if g is None:
                 continue

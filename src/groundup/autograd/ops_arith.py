@@ -203,6 +203,8 @@ def matmul(a: Tensor, b) -> Tensor:
         raise _matmul_error(ad, bd) from exc
 
     def backward(g):
+        if ad.ndim == 1 and bd.ndim == 1:  # dot product: a scalar
+            return (g * bd if a.requires_grad else None, g * ad if b.requires_grad else None)
         a2 = ad[None, :] if ad.ndim == 1 else ad
         b2 = bd[:, None] if bd.ndim == 1 else bd
         g2 = g

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import NamedTuple
 
 import numpy as np
@@ -49,7 +50,7 @@ def mean(a: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     axes = _axes(dim, a.data.ndim)
     shape = a.data.shape
     out = np.asarray(a.data.mean(axis=axes, keepdims=keepdim))
-    n = a.data.size // max(out.size, 1) if a.data.size else 1
+    n = a.data.size // builtins.max(out.size, 1) if a.data.size else 1
     return result(out, (a,), lambda g: (_expand(g / n, axes, keepdim, shape),), "MeanBackward")
 
 
@@ -72,10 +73,11 @@ def _extreme(a: Tensor, dim, keepdim: bool, pick, arg, op: str):
         np.put_along_axis(grad, idx, g if keepdim else np.expand_dims(g, axis), axis)
         return (grad,)
 
+    indices = idx
     if not keepdim:
         values = np.squeeze(values, axis)
-        idx = np.squeeze(idx, axis)
-    return MaxResult(result(values, (a,), backward, op), Tensor(idx))
+        indices = np.squeeze(idx, axis)
+    return MaxResult(result(values, (a,), backward, op), Tensor(indices))
 
 
 def max(a: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
