@@ -87,6 +87,9 @@ def run(args) -> int:
             raw.append(load_image(path, opened.image_shape, args.invert))
             names.append(path)
         X_raw = np.stack(raw)
+        top = opened.preprocess.get("max", 255)
+        if top != 255:  # files hold 0..255; the training images were 0..top (digits: 16)
+            X_raw = X_raw.astype(np.float64) * (top / 255)
     else:
         for path in args.inputs:
             rows = read_rows(path, opened.feature_names, opened.spec.n_inputs)

@@ -1,0 +1,187 @@
+"""The command line: every sub-command end to end, and one-line errors (never a traceback)."""
+
+import gzip
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from groundup.cli import main
+
+CLI = "import sys; from groundup.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+def run_cli(argv, capsys):
+    """(exit status, stdout, stderr) of ``groundup argv`` run in this process."""
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse's own exits (--help, bad choices)
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_train_with_no_arguments_runs_the_default_recipe_offline(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GROUNDUP_DATA_DIR", raising=False)
+    code, out, err = run_cli(["train", "--quiet"], capsys)
+    assert code == 0, err
+    assert "penguins-mlp" in out and "Epoch 200/200: loss=" in out
+    assert re.search(r"test accuracy (\d+\.\d+)%", out)
+    (run,) = (tmp_path / "runs").iterdir()
+    assert run.name.startswith("penguins-mlp-autograd-")
+    assert (run / "model.safetensors").is_file() and (run / "plots" / "curves.png").is_file()
+
+
+def test_train_help_documents_every_option(capsys):
+    code, out, _ = run_cli(["train", "--help"], capsys)
+    assert code == 0
+    for option in ("--recipe", "--model", "--hidden", "--activation", "--optimizer", "--lr",
+                   "--momentum", "--epochs", "--batch-size", "--engine", "--seed", "--target",
+                   "--data-dir", "--out", "--resume"):  # fmt: skip
+        assert option in out
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["train", "--recipe", "mnist-lbfgs"], "invalid choice"),
+        (["train", "penguins", "--lr", "-1"], "positive number"),
+        (["train", "penguins", "--hidden", "64,x"], "layer widths"),
+        (["train", "penguins", "--epochs", "0"], "positive integer"),
+        (["train", "penguins", "--engine", "jax"], "invalid choice"),
+        (["train", "penguins", "--model", "logistic"], "2 classes"),
+        (["train", "no_such_set"], "no_such_set"),
+        (["train", "missing.csv"], "no such CSV file"),
+        (["train", "--resume", "nowhere"], "not a run folder"),
+        (["train", "--resume", "nowhere", "--lr", "0.1"], "drop --lr"),
+        (["evaluate", "nowhere"], "not a run folder"),
+        (["predict", "nowhere", "x.png"], "not a run folder"),
+        (["compare", "penguins-mlp", "--engines", "scratch,jax"], "unknown engine"),
+    ],
+)
+def test_bad_arguments_give_one_line_and_a_nonzero_exit(argv, message, capsys, tmp_path,
+                                                        monkeypatch):  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_cli(argv, capsys)
+    assert code == 2
+    assert message in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def _fake_mnist(folder):
+    (folder / "mnist").mkdir(parents=True)
+    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                 "t10k-labels-idx1-ubyte"):  # fmt: skip
+        blob = gzip.compress(np.arange(3000, dtype=np.uint8).tobytes())
+        (folder / "mnist" / f"{name}.gz").write_bytes(blob[: len(blob) // 2])  # cut in half
+
+
+def test_corrupted_mnist_gz_is_one_clear_line(tmp_path):
+    _fake_mnist(tmp_path / "data")
+    env = {k: v for k, v in os.environ.items() if k != "GROUNDUP_DATA_DIR"}
+    env["GROUNDUP_CACHE_DIR"] = str(tmp_path / "cache")
+    proc = subprocess.run(
+        [sys.executable, "-c", CLI, "train", "mnist", "--data-dir", str(tmp_path / "data"),
+         "--out", str(tmp_path / "run")],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert "corrupted" in proc.stderr or "truncated" in proc.stderr
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.fixture(scope="module")
+def penguins_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "penguins"
+    assert main(["train", "penguins", "--recipe", "penguins-softmax", "--epochs", "60",
+                 "--out", str(out), "--quiet", "--no-plots"]) == 0  # fmt: skip
+    return out
+
+
+def test_evaluate_prints_report_and_confusion_matrix(penguins_run, capsys):
+    code, out, err = run_cli(["evaluate", str(penguins_run)], capsys)
+    assert code == 0, err
+    assert re.search(r"accuracy \d+\.\d+%", out) and "f1-score" in out
+    assert "Adelie" in out and "confusion matrix" in out
+
+
+def test_evaluate_on_a_csv_matches_classes_by_name(penguins_run, capsys, tmp_path):
+    csv = tmp_path / "few.csv"
+    csv.write_text("species,bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_g\n"
+                   "Gentoo,46.1,13.2,211,4500\nAdelie,39.1,18.7,181,3750\n")  # fmt: skip
+    code, out, err = run_cli(["evaluate", str(penguins_run), "--data", str(csv),
+                              "--target", "species"], capsys)  # fmt: skip
+    assert code == 0, err
+    assert "(2 examples)" in out
+
+
+def test_predict_csv_rows(penguins_run, capsys, tmp_path):
+    csv = tmp_path / "new.csv"
+    csv.write_text("bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_g\n"
+                   "46.1,13.2,211,4500\n39.1,18.7,181,3750\n")  # fmt: skip
+    code, out, err = run_cli(["predict", str(penguins_run), str(csv), "--top", "2"], capsys)
+    assert code == 0, err
+    lines = out.strip().splitlines()
+    assert lines[0].startswith("new.csv row 1: Gentoo (") and lines[1].startswith(
+        "new.csv row 2: Adelie (")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("bill_length_mm,bill_depth_mm\n1,2\n")
+    code, _, err = run_cli(["predict", str(penguins_run), str(bad)], capsys)
+    assert code == 2 and "lacks the model's feature columns" in err
+
+
+def test_predict_image_files_are_resized_to_the_model(tmp_path, capsys):
+    from PIL import Image
+
+    from groundup import data
+
+    out = tmp_path / "digits"
+    assert main(["train", "digits", "--hidden", "32", "--epochs", "15", "--out", str(out),
+                 "--quiet", "--no-plots"]) == 0  # fmt: skip
+    capsys.readouterr()
+    from groundup.runs import open_run
+    from groundup.train.prepare import apply_preprocess
+
+    ds = data.load("digits")
+    opened = open_run(out, engine="scratch")
+    right = opened.engine.predict(apply_preprocess(ds.X_test, opened.preprocess)) == ds.y_test
+    k = int(np.flatnonzero(right)[0])  # an example the model gets right from the array itself
+    image = np.round(ds.X_test[k] * (255 / 16)).astype(np.uint8)  # 8x8, 0..16 -> 0..255
+    big = Image.fromarray(image).resize((32, 32), Image.Resampling.NEAREST).convert("RGB")
+    big.save(tmp_path / "digit.png")  # a 32x32 RGB file: converted to 8x8 grey by predict
+    code, stdout, err = run_cli(["predict", str(out), str(tmp_path / "digit.png")], capsys)
+    assert code == 0, err
+    assert re.fullmatch(rf".*digit\.png: {ds.classes[ds.y_test[k]]} \(\d+\.\d%\)\n", stdout)
+    (tmp_path / "junk.png").write_bytes(b"not an image")
+    code, _, err = run_cli(["predict", str(out), str(tmp_path / "junk.png")], capsys)
+    assert code == 2 and "not an image" in err
+
+
+def test_compare_prints_a_table_with_weight_differences(capsys):
+    code, out, err = run_cli(["compare", "penguins-softmax", "--epochs", "20",
+                              "--engines", "scratch,autograd"], capsys)  # fmt: skip
+    assert code == 0, err
+    assert "scratch" in out and "autograd" in out and "max |Δw|" in out
+    diff = float(re.search(r"largest weight difference (\S+)", out).group(1))
+    assert diff < 1e-5
+
+
+def test_gradcheck_passes_for_every_model(capsys):
+    code, out, err = run_cli(["gradcheck"], capsys)
+    assert code == 0, err
+    assert "all gradients agree" in out
+    for model in ("logistic", "softmax", "mlp"):
+        assert f"{model} [" in out
+
+
+def test_resume_a_finished_run_rewrites_its_outputs(penguins_run, capsys):
+    code, out, err = run_cli(["train", "--resume", str(penguins_run), "--epochs", "70",
+                              "--quiet", "--no-plots"], capsys)  # fmt: skip
+    assert code == 0, err
+    assert "resuming" in out and "Epoch 70/70" in out
