@@ -21,10 +21,9 @@ SETUP = """\
 import tempfile
 from pathlib import Path
 
-import numpy as np
 from IPython.display import Image, display
 
-from groundup.lessons import Report, data_available
+from groundup.lessons import Report
 
 FIGURES = Path(tempfile.mkdtemp(prefix="groundup-figures-"))  # PNGs land here, then show inline
 
@@ -82,7 +81,7 @@ The cat files are not downloadable; the cell below runs only when they are in
 ``$GROUNDUP_DATA_DIR``.
 """),
         code("""
-from groundup.lessons import cat
+from groundup.lessons import cat, data_available
 
 if data_available("cat"):
     values = cat.run(FIGURES)
@@ -126,10 +125,12 @@ prints the numbers the text states and checks them.
 ``cos θ = 32 / (√14 · √77) ≈ 0.9746``, two vectors pointing almost the same way.
 """),
         code("""
-a, b = np.array([1.0, 2.0, 3.0]), np.array([4.0, 5.0, 6.0])
-print("a · b =", a @ b)
+import numpy as np
 
 from groundup.lessons import vectors
+
+a, b = np.array([1.0, 2.0, 3.0]), np.array([4.0, 5.0, 6.0])
+print("a · b =", a @ b)
 
 report = Report("vectors")
 vectors.dot_products(report)
@@ -212,7 +213,7 @@ Adam pulls ahead of plain SGD. This notebook runs the quick version (12,000 imag
 epochs); ``groundup lesson run mnist`` runs the full five epochs on all 60,000.
 """),
         code("""
-from groundup.lessons import mnist
+from groundup.lessons import data_available, mnist
 
 if data_available("mnist"):
     values = mnist.run(FIGURES, quick=True)

@@ -40,8 +40,6 @@ def test_committed_without_outputs_and_up_to_date(path):
 
 @pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
 def test_notebook_executes(path, tmp_path):
-    if path.name.startswith("01") and importlib.util.find_spec("groundup.graph") is None:
-        pytest.skip("TEMPORARY: groundup.graph (autograd graph printing) has not landed yet")
     nb = nbformat.read(path, as_version=4)
     # "python3" is the kernel spec ipykernel installs inside this environment; jupyter_client
     # launches it with sys.executable, so the notebook imports the same groundup as the tests.
@@ -50,9 +48,6 @@ def test_notebook_executes(path, tmp_path):
     )
     client.execute()  # raises CellExecutionError, with the cell's traceback, if any cell fails
     printed = "\n".join(
-        out.get("text", "")
-        for cell in nb.cells
-        if cell.cell_type == "code"
-        for out in cell.outputs
+        out.get("text", "") for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs
     )
     assert "expected" in printed  # the lessons printed their checked values

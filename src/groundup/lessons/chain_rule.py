@@ -117,11 +117,17 @@ def computation_graph(report: Report) -> None:
     report.close("dJ/da", a.grad.item(), 3.0)
     report.close("dJ/db = 3c", b.grad.item(), 6.0)
     report.close("dJ/dc = 3b", c.grad.item(), 9.0)
-    text = graph.format_graph(J)
-    report.note("the graph as groundup records it:")
+    for t, name in ((a, "a"), (b, "b"), (c, "c"), (u, "u"), (v, "v"), (J, "J")):
+        t.label = name
+    text = graph.graph_text(J, grads=True)
+    report.note("the graph as groundup records it (value, then dJ/d(value)):")
     for line in text.splitlines():
         report.note("  " + line)
-    report.holds("graph printout", "33" in text, "shows the forward value J = 33")
+    report.holds("graph printout", "J = 33" in text, "shows the forward value J = 33")
+    grads = graph.node_gradients(J)
+    report.close(
+        "dJ/du, dJ/dv from the graph", [grads[id(u)].item(), grads[id(v)].item()], [3.0, 3.0]
+    )
 
 
 def mlp_backward(report: Report) -> None:

@@ -105,9 +105,11 @@ def xor(report: Report, out_dir: Path | None) -> None:
     report.close("MLP with 2 hidden tanh units accuracy", two_hidden, 1.0)
 
     path = figure_path(out_dir, "xor_one_neuron.png")
-    release(plot.plot_decision_boundary(neuron.predict_proba, XOR_X, XOR_Y, path=path))
+    title = f"One logistic neuron: a straight line ({one_neuron:.0%})"
+    release(plot.plot_decision_boundary(neuron.predict_proba, XOR_X, XOR_Y, path=path, title=title))
     path = figure_path(out_dir, "xor_two_hidden.png")
-    release(plot.plot_decision_boundary(mlp.predict_proba, XOR_X, XOR_Y, path=path))
+    title = f"Two hidden tanh units: XOR solved ({two_hidden:.0%})"
+    release(plot.plot_decision_boundary(mlp.predict_proba, XOR_X, XOR_Y, path=path, title=title))
 
 
 def activations(report: Report, out_dir: Path | None) -> None:
