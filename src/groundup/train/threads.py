@@ -6,7 +6,8 @@ busy machine the pool's spinning threads also compete with each other and with o
 and a step can become 20x slower. :func:`blas_threads` sets OpenBLAS (NumPy's bundled copy) to
 ``n`` threads for the duration of a ``with`` block and restores the previous count after. One
 thread also keeps the summation order fixed, so results do not depend on the machine's core count.
-When the library cannot be found (another BLAS, another platform) it does nothing.
+When the library cannot be found (another BLAS, another platform) it does nothing. If torch is
+already imported (the torch engine), its intra-op thread count is set and restored the same way.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import ctypes
 import glob
 import os
+import sys
 from contextlib import contextmanager
 
 import numpy as np
@@ -54,15 +56,22 @@ def _openblas():
 
 @contextmanager
 def blas_threads(n: int | None = 1):
-    """Run the block with ``n`` OpenBLAS threads (None: leave it as it is)."""
-    lib = _openblas() if n is not None else None
-    if lib is None:
+    """Run the block with ``n`` OpenBLAS (and torch) threads (None: leave them as they are)."""
+    if n is None:
         yield
         return
-    setter, getter = lib
-    previous = getter()
-    setter(int(n))
+    lib = _openblas()
+    torch = sys.modules.get("torch")
+    previous = lib[1]() if lib else None
+    previous_torch = torch.get_num_threads() if torch is not None else None
+    if lib:
+        lib[0](int(n))
+    if torch is not None:
+        torch.set_num_threads(int(n))
     try:
         yield
     finally:
-        setter(previous)
+        if lib:
+            lib[0](previous)
+        if torch is not None:
+            torch.set_num_threads(previous_torch)
