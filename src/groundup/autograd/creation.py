@@ -37,13 +37,16 @@ def _size(size) -> tuple:
 
 
 def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
-    """A new tensor holding a copy of ``data``.
+    """A new tensor holding a copy of ``data``; floating data becomes float32 unless ``dtype``
+    says otherwise (so a float64 NumPy array meets float32 weights without surprises).
 
-    >>> tensor([[1.0, 2.0]]).dtype
-    dtype('float32')
+    >>> tensor(np.zeros(2)).dtype, tensor(np.zeros(2), dtype=float64).dtype
+    (dtype('float32'), dtype('float64'))
     """
     data = data.data if isinstance(data, Tensor) else data
     arr = np.array(as_array(data, dtype), copy=True)
+    if dtype is None and arr.dtype.kind == "f" and arr.dtype != float32:
+        arr = arr.astype(float32)
     return Tensor(arr, requires_grad=requires_grad)
 
 

@@ -89,7 +89,8 @@ def cross_entropy(input: Tensor, target, reduction: str = "mean",  # noqa: A002 
                          "for a single example use logits.view(1, -1)")
     t = _class_targets(z, target, "cross_entropy")
     n, C = z.shape
-    if C > 1 and z.min() >= 0 and np.abs(z.sum(axis=1) - 1).max() < 1e-3:
+    if C > 1 and (input._op == "SoftmaxBackward"
+                  or z.min() >= 0 and np.abs(z.sum(axis=1) - 1).max() < 1e-3):
         warnings.warn(
             "cross_entropy received rows that already sum to 1: it looks like softmax was "
             "applied before the loss. cross_entropy applies log-softmax itself; pass the raw "
@@ -171,10 +172,10 @@ def binary_cross_entropy_with_logits(input: Tensor, target, reduction: str = "me
     """
     z = input.data
     y = _binary_targets(z, target, "binary_cross_entropy_with_logits")
-    if z.size > 1 and z.min() >= 0 and z.max() <= 1:
+    if input._op == "SigmoidBackward" and z.min() >= 0 and z.max() <= 1:
         warnings.warn(
-            "binary_cross_entropy_with_logits received values that all lie in [0, 1]: if they "
-            "are probabilities from a Sigmoid, the sigmoid is being applied twice. Pass the raw "
+            "binary_cross_entropy_with_logits received the output of a sigmoid (all values in "
+            "[0, 1]), so the sigmoid is applied twice and the loss barely moves. Pass the raw "
             "logits (remove the final Sigmoid), or use binary_cross_entropy on probabilities",
             UserWarning, stacklevel=2)
     if pos_weight is None:
