@@ -145,7 +145,7 @@ def test_cross_entropy_by_hand():
 
 
 def test_losses_match_central_differences():
-    from tests.test_tensor import gradcheck
+    from test_tensor import gradcheck  # pytest puts tests/ on sys.path (no __init__.py)
 
     rng = np.random.default_rng(0)
     z = rng.standard_normal((4, 3))
