@@ -39,7 +39,10 @@ def test_committed_without_outputs_and_up_to_date(path):
 
 
 @pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
-def test_notebook_executes(path, tmp_path):
+def test_notebook_executes(path, tmp_path, monkeypatch):
+    # the kernel inherits the environment: one BLAS thread, as for the other pytest workers
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.setenv(var, "1")
     nb = nbformat.read(path, as_version=4)
     # "python3" is the kernel spec ipykernel installs inside this environment; jupyter_client
     # launches it with sys.executable, so the notebook imports the same groundup as the tests.

@@ -9,6 +9,8 @@ What it shows, with the numbers checked:
   2,000 iterations on pixels / 255: the cost falls from ln 2 = 0.6931 to about 0.1409 at
   iteration 1,900; training accuracy 99.04% (207 of 209), test accuracy 70.0% (35 of 50) —
   the gap is overfitting: 12,289 parameters for 209 examples;
+* the same model written the PyTorch way (``nn.Linear`` + ``BCEWithLogitsLoss`` + SGD, on the torch
+  engine) follows the same cost curve;
 * the cost curve, the misclassified test pictures, and the learned weights shown as an image.
 
 Needs the cat files (``GROUNDUP_DATA_DIR`` or ``--data-dir``) and h5py; without them the lesson
@@ -30,6 +32,36 @@ def unroll(images: np.ndarray) -> np.ndarray:
     """Images of shape (m, 64, 64, 3) -> X of shape (12288, m), one example per column, / 255."""
     m = images.shape[0]
     return images.reshape(m, -1).T / 255.0
+
+
+def same_model_in_pytorch(report: Report, ds, scratch_costs: np.ndarray) -> None:
+    """The primer's closing version: ``nn.Linear(12288, 1)`` + ``BCEWithLogitsLoss`` + SGD.
+
+    Run by groundup's training loop on the torch engine (the autograd engine when PyTorch is not
+    installed), from the same zeros, in float32, for 200 iterations: its cost every 100
+    iterations equals the NumPy model's to float32 rounding.
+    """
+    import importlib.util
+
+    from groundup.engines.base import ModelSpec, OptimizerSpec, make_engine
+    from groundup.train import Trainer
+
+    engine_name = "torch" if importlib.util.find_spec("torch") is not None else "autograd"
+    report.section(f"the same model in PyTorch style ({engine_name} engine, float32)")
+    spec = ModelSpec.for_model("logistic", 12_288, 2)
+    zeros = {"0.weight": np.zeros((1, 12_288), np.float32), "0.bias": np.zeros(1, np.float32)}
+    engine = make_engine(engine_name, spec, zeros, OptimizerSpec("sgd", lr=0.005))
+    X_train = ds.X_train.reshape(len(ds.X_train), -1).astype(np.float32) / np.float32(255)
+    history = Trainer(
+        engine, X_train, ds.y_train, epochs=201, batch_size=None, log=None, handle_sigint=False
+    ).fit()
+    costs = np.asarray(history.column("loss"))[::100]  # full batch: the cost before each update
+    report.close(
+        f"{engine_name}: cost at iterations 0, 100, 200",
+        costs,
+        scratch_costs[: len(costs)],
+        atol=1e-4,
+    )
 
 
 def run(out_dir: Path | None = None, verbose: bool = True, quick: bool = False) -> dict:
@@ -79,6 +111,8 @@ def run(out_dir: Path | None = None, verbose: bool = True, quick: bool = False) 
         report.between("train accuracy after 500 iterations", train_acc, 0.9, 1.0)
         report.between("test accuracy after 500 iterations", test_acc, 0.6, 0.8)
     report.between("train - test gap (overfitting)", train_acc - test_acc, 0.15, 1.0)
+
+    same_model_in_pytorch(report, ds, costs)
 
     report.section("pictures")
     steps = [100 * k for k in range(len(costs))]

@@ -171,6 +171,20 @@ def mlp_backward(report: Report) -> None:
         error = float(np.max(np.abs(by_hand - auto)) / (np.max(np.abs(auto)) + 1e-300))
         report.close(f"dL/d{name}: relative difference", error, 0.0, atol=1e-12)
 
+    # the scratch engine's MLP: rows are examples, PyTorch names "0.weight" ... "2.bias"
+    from groundup.scratch import MLP
+
+    net = MLP([n_x, n_h, 1], activation="relu", dtype=np.float64)
+    net.load_state_dict({"0.weight": W1, "0.bias": b1[:, 0], "2.weight": W2, "2.bias": b2[0]})
+    scratch_loss, scratch_grads = net.loss_and_grads(X.T, Y[0].astype(np.int64))
+    report.close("loss: scratch.MLP vs by hand", scratch_loss, mine, atol=1e-12)
+    report.close(
+        "dL/dW1: scratch.MLP vs by hand (largest difference)",
+        float(np.abs(scratch_grads["0.weight"] - dW1).max()),
+        0.0,
+        atol=1e-12,
+    )
+
 
 def run(out_dir: Path | None = None, verbose: bool = True, quick: bool = False) -> dict:
     """Run the lesson; ``quick`` is ignored (it takes about a second)."""

@@ -111,7 +111,11 @@ def run(out_dir: Path | None = None, verbose: bool = True, quick: bool = False) 
     }
     release(
         plot.plot_curves(
-            curves, figure_path(out_dir, "mnist_sgd_vs_adam.png"), xlabel="epoch", ylabel="accuracy"
+            curves,
+            figure_path(out_dir, "mnist_sgd_vs_adam.png"),
+            xlabel="epoch",
+            ylabel="accuracy",
+            title="SGD against Adam: same initial weights, same batches",
         )
     )
     losses = {name: [(row["epoch"], row["loss"]) for row in h] for name, h in results.items()}
@@ -121,6 +125,7 @@ def run(out_dir: Path | None = None, verbose: bool = True, quick: bool = False) 
             figure_path(out_dir, "mnist_loss.png"),
             xlabel="epoch",
             ylabel="mean training loss",
+            title="Training loss per epoch",
         )
     )
     return report.values

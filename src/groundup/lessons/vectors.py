@@ -61,6 +61,12 @@ def dot_products(report: Report) -> None:
     theta = math.acos(cos_ab)
     report.close("angle between them (degrees)", math.degrees(theta), 12.933, atol=1e-3)
     report.close("|a| |b| cos θ", magnitude(a) * magnitude(b) * math.cos(theta), 32.0, atol=1e-12)
+    from groundup import tensor
+    from groundup.nn import functional as F
+
+    ta, tb = tensor(a.reshape(1, 3)), tensor(b.reshape(1, 3))  # (1, 3): one row each
+    report.close("the same with groundup: (a @ bᵀ)", (ta @ tb.T).item(), 32.0)
+    report.close("F.cosine_similarity", F.cosine_similarity(ta, tb).item(), cos_ab, atol=1e-6)
     report.close("perpendicular [1,0]·[0,1]", float(np.dot([1.0, 0.0], [0.0, 1.0])), 0.0)
     report.close("cosine of opposite vectors", cosine_similarity(a, -a), -1.0, atol=1e-15)
     report.close("cosine with a scaled copy", cosine_similarity(a, 10 * a), 1.0, atol=1e-15)
