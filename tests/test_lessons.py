@@ -167,6 +167,15 @@ def test_unknown_lesson_is_a_clear_error(capsys):
     assert "no lesson named 'vektors'" in capsys.readouterr().err
 
 
+def test_cli_reports_a_failed_check_in_one_line(monkeypatch, capsys):
+    from groundup.lessons import vectors
+
+    monkeypatch.setattr(vectors, "magnitude", lambda v: 1.5)  # a wrong |[1, 1]|
+    assert main(["lesson", "run", "vectors", "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "FAILED a check" in err and "|[1, 1]|" in err
+
+
 def test_cli_list_and_run(tmp_path, capsys):
     assert main(["lesson", "list"]) == 0
     listed = capsys.readouterr().out

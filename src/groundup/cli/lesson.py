@@ -7,6 +7,8 @@ groundup lesson run all --quick
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from pathlib import Path
 
@@ -32,6 +34,12 @@ def register(subparsers) -> None:
         help="smaller training runs (a subset, fewer epochs) for the lessons that train on data",
     )
     run.add_argument("--quiet", action="store_true", help="check the values without printing them")
+    run.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="where the data sets are (default: $GROUNDUP_DATA_DIR, then ~/.cache/groundup)",
+    )
     run.set_defaults(func=_run)
     parser.set_defaults(func=_list)  # plain `groundup lesson` lists them
 
@@ -49,13 +57,19 @@ def _list(args) -> int:
 def _run(args) -> int:
     from groundup.lessons import lesson_names, run_lesson
 
+    if args.data_dir is not None:  # the loaders look here first
+        os.environ["GROUNDUP_DATA_DIR"] = str(args.data_dir)
     names = lesson_names() if args.name == "all" else [args.name]
     for name in names:
         out = None
         if args.out is not None:
             out = args.out / name if len(names) > 1 else args.out
         start = time.perf_counter()
-        values = run_lesson(name, out_dir=out, verbose=not args.quiet, quick=args.quick)
+        try:
+            values = run_lesson(name, out_dir=out, verbose=not args.quiet, quick=args.quick)
+        except AssertionError as exc:  # a stated value came out wrong: a bug, not a user error
+            print(f"groundup: lesson {name} FAILED a check: {exc}", file=sys.stderr)
+            return 1
         seconds = time.perf_counter() - start
         saved = f"; figures in {out}" if out is not None else ""
         print(f"lesson {name}: {len(values)} values checked in {seconds:.1f} s{saved}")

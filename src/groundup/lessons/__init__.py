@@ -87,7 +87,7 @@ LESSONS: dict[str, LessonInfo] = {
             "classification",
             "exercises 1-7: gradient by hand, logistic neuron, MLP, penguins, BCELoss vs "
             "BCEWithLogitsLoss, softmax twice",
-            needs="torch for exercises 3 and 6 (skipped without it)",
+            needs="torch for exercise 3 and the PyTorch half of 6 (skipped without it)",
         ),
         LessonInfo(
             "mnist",
