@@ -51,12 +51,14 @@ def run(args) -> int:
         seed=config.seed, engines=engines, log=console.print,
     )  # fmt: skip
     table = Table(title=f"compare {args.recipe}")
-    for col in ("engine", "final loss", "test accuracy", "s / epoch", "max |Δw| vs others"):
+    cols = ("engine", "final loss", "test accuracy", "s / epoch", "max |Δw| vs others",
+            "relative to max |w|")  # fmt: skip
+    for col in cols:
         table.add_column(col, justify="left" if col == "engine" else "right")
     for r in results:
         acc = "-" if r.test_acc is None else f"{100 * r.test_acc:.2f}%"
         table.add_row(r.engine, f"{r.final_loss:.6f}", acc, f"{r.seconds_per_epoch:.3g}",
-                      f"{r.max_diff:.2e}")  # fmt: skip
+                      f"{r.max_diff:.2e}", f"{r.relative_diff:.1e}")  # fmt: skip
     console.print(table)
     for msg in skipped:
         console.print(f"skipped {msg}", markup=False)

@@ -29,6 +29,12 @@ class EngineResult:
     seconds_per_epoch: float
     state: dict
     max_diff: float = 0.0  # largest |w_this - w_other| over the other engines
+    weight_scale: float = 1.0  # largest |w| of this engine's weights
+
+    @property
+    def relative_diff(self) -> float:
+        """``max_diff`` relative to the size of the weights (float32's epsilon is 1.2e-7)."""
+        return self.max_diff / self.weight_scale
 
 
 def max_weight_difference(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> float:
@@ -61,6 +67,7 @@ def compare_engines(
             name, last["loss"], last.get("test_loss"), last.get("test_acc"),
             float(np.mean(history.column("seconds"))), engine.state_dict(),
         ))  # fmt: skip
+        results[-1].weight_scale = max(float(np.abs(v).max()) for v in results[-1].state.values())
     for r in results:
         others = [max_weight_difference(r.state, o.state) for o in results if o is not r]
         r.max_diff = max(others) if others else 0.0

@@ -1,0 +1,187 @@
+"""MNIST figures for the README: accuracy of the primer's recipes, the engines side by side, and
+the time of ``groundup train mnist`` against the primer's own PyTorch loop, in one run.
+
+    GROUNDUP_DATA_DIR=../shared/data python benchmarks/bench_train_mnist.py [--seeds 3] [--quick]
+
+1. ``groundup train mnist`` (mnist-sgd on the autograd engine, 5 epochs), timed as a whole
+   process: start, data (already cached), training, evaluation, run folder and plots.
+2. The primer's PyTorch loop, timed the same way: ``torch.utils.data.DataLoader`` over a
+   per-example ``Dataset`` (each image turned into a PIL image and then a tensor, as
+   ``torchvision.datasets.MNIST`` + ``ToTensor`` do), batch 64, shuffle, SGD lr 0.01, 5 epochs.
+3. Test accuracy of both over ``--seeds`` seeds; mnist-adam (5 epochs) on the autograd engine.
+4. ``compare mnist-sgd``: scratch, autograd and torch from the same weights and batches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+CLI = "import sys; from groundup.cli import main; sys.exit(main(sys.argv[1:]))"
+
+# The primer's loop, with torchvision's MNIST + ToTensor replaced by the same per-example work
+# (uint8 array -> PIL image -> float tensor / 255), since torchvision is not a dependency.
+PRIMER_LOOP = r"""
+import sys, time
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from PIL import Image
+from groundup import data
+
+seed, epochs = int(sys.argv[1]), int(sys.argv[2])
+torch.manual_seed(seed)
+ds = data.load("mnist")
+
+class MNISTLike(torch.utils.data.Dataset):
+    def __init__(self, images, labels):
+        self.images, self.labels = torch.from_numpy(images), torch.from_numpy(labels)
+    def __len__(self):
+        return len(self.labels)
+    def __getitem__(self, i):
+        img = Image.fromarray(self.images[i].numpy(), mode="L")   # as torchvision.datasets.MNIST
+        x = torch.from_numpy(np.array(img, np.uint8, copy=True)).view(1, 28, 28)
+        return x.float().div(255), int(self.labels[i])            # as transforms.ToTensor
+
+class DigitClassifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(784, 128)
+        self.fc2 = nn.Linear(128, 10)
+    def forward(self, x):
+        return self.fc2(F.relu(self.fc1(x.view(-1, 784))))
+
+train_data = MNISTLike(ds.X_train, ds.y_train)
+test_data = MNISTLike(ds.X_test, ds.y_test)
+train_loader = torch.utils.data.DataLoader(train_data, batch_size=64, shuffle=True)
+test_loader = torch.utils.data.DataLoader(test_data, batch_size=1000)
+model = DigitClassifier()
+optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+for epoch in range(epochs):
+    model.train()
+    total_loss, correct_train = 0.0, 0
+    for images, labels in train_loader:
+        logits = model(images)
+        loss = F.cross_entropy(logits, labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        total_loss += loss.item()
+        correct_train += (logits.argmax(1) == labels).sum().item()
+    model.eval()
+    correct_test = 0
+    with torch.no_grad():
+        for images, labels in test_loader:
+            correct_test += (model(images).argmax(dim=1) == labels).sum().item()
+    print(f"Epoch {epoch+1}/{epochs}: loss={total_loss / len(train_loader):.4f}, "
+          f"train_acc={correct_train / len(train_data) * 100:.1f}%, "
+          f"test_acc={correct_test / len(test_data) * 100:.2f}%", flush=True)
+"""
+
+
+def timed(cmd: list[str], cwd: str) -> tuple[float, str]:
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd)
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        sys.exit(f"failed: {' '.join(cmd[:4])}...\n{proc.stderr}")
+    return seconds, proc.stdout
+
+
+def groundup_train(args: list[str], workdir: str) -> tuple[float, float, str]:
+    """(seconds, test accuracy %, stdout) of one ``groundup train`` process."""
+    seconds, out = timed([sys.executable, "-c", CLI, "train", *args, "--quiet"], workdir)
+    acc = float(re.search(r"test accuracy (\d+\.\d+)%", out).group(1))
+    return seconds, acc, out
+
+
+def primer_loop(seed: int, epochs: int, workdir: str) -> tuple[float, float]:
+    seconds, out = timed([sys.executable, "-c", PRIMER_LOOP, str(seed), str(epochs)], workdir)
+    acc = float(re.findall(r"test_acc=(\d+\.\d+)%", out)[-1])
+    return seconds, acc
+
+
+def mean(xs):
+    return sum(xs) / len(xs)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=3, help="seeds for the accuracy figures")
+    parser.add_argument("--epochs", type=int, default=5, help="epochs (the primer: 5)")
+    parser.add_argument("--json", help="also write the figures to this JSON file")
+    args = parser.parse_args()
+    if not os.environ.get("GROUNDUP_DATA_DIR"):
+        print("set GROUNDUP_DATA_DIR to a folder with mnist/*.gz (e.g. ../shared/data)")
+        return 0
+    from groundup import data
+    from groundup.runs import build_config, load_data, model_spec
+    from groundup.train.compare import compare_engines
+
+    data.load("mnist")  # parse once so every timed run starts from the cache
+    work = tempfile.mkdtemp(prefix="bench_mnist_")
+    ep = ["--epochs", str(args.epochs)]
+    figures: dict = {"epochs": args.epochs, "cpus": os.cpu_count()}
+
+    print(f"== time: whole process, {args.epochs} epochs, data cached ==")
+    t_ours, acc0, out = groundup_train(["mnist", *ep, "--out", f"{work}/sgd-0"], work)
+    t_primer, pacc0 = primer_loop(0, args.epochs, work)
+    print(out.strip().splitlines()[-2])
+    figures.update(groundup_train_mnist_s=t_ours, primer_torch_loop_s=t_primer,
+                   ratio=t_ours / t_primer)  # fmt: skip
+    print(f"groundup train mnist (autograd): {t_ours:6.1f} s")
+    print(f"primer's PyTorch loop:           {t_primer:6.1f} s   ratio {t_ours / t_primer:.2f}")
+
+    print(f"\n== mnist-sgd test accuracy over {args.seeds} seed(s) ==")
+    ours, theirs = [acc0], [pacc0]
+    for seed in range(1, args.seeds):
+        ours.append(groundup_train(["mnist", *ep, "--seed", str(seed), "--no-plots",
+                                    "--out", f"{work}/sgd-{seed}"], work)[1])  # fmt: skip
+        theirs.append(primer_loop(seed, args.epochs, work)[1])
+    figures.update(mnist_sgd_autograd=ours, mnist_sgd_primer_torch=theirs)
+    print(f"groundup autograd: {' '.join(f'{a:.2f}' for a in ours)}  mean {mean(ours):.2f}%")
+    print(f"primer PyTorch:    {' '.join(f'{a:.2f}' for a in theirs)}  mean {mean(theirs):.2f}%")
+    print(f"difference of means: {mean(ours) - mean(theirs):+.2f} points (primer text: 93.6%)")
+
+    print("\n== mnist-adam (autograd) ==")
+    t_adam, adam, _ = groundup_train(["--recipe", "mnist-adam", *ep, "--no-plots",
+                                      "--out", f"{work}/adam"], work)  # fmt: skip
+    figures.update(mnist_adam_autograd=adam, mnist_adam_s=t_adam)
+    print(f"test accuracy {adam:.2f}% in {t_adam:.1f} s")
+
+    print("\n== compare mnist-sgd: same initial weights, same batches ==")
+    config = build_config(recipe="mnist-sgd", epochs=args.epochs)
+    prep = load_data(config)
+    spec = model_spec(config, prep)
+    results, skipped = compare_engines(spec, config.optimizer, prep, epochs=args.epochs,
+                                       batch_size=config.batch_size)  # fmt: skip
+    print(f"{'engine':<9} {'final loss':>11} {'test acc':>9} {'s/epoch':>8} {'max |dw|':>9} "
+          f"{'relative':>9}")  # fmt: skip
+    for r in results:
+        print(f"{r.engine:<9} {r.final_loss:>11.6f} {100 * r.test_acc:>8.2f}% "
+              f"{r.seconds_per_epoch:>8.2f} {r.max_diff:>9.1e} {r.relative_diff:>9.1e}")
+    for msg in skipped:
+        print("skipped", msg)
+    accs = [100 * r.test_acc for r in results]
+    figures["compare"] = [
+        {"engine": r.engine, "final_loss": r.final_loss, "test_acc": 100 * r.test_acc,
+         "s_per_epoch": r.seconds_per_epoch, "max_weight_diff": r.max_diff,
+         "relative_weight_diff": r.relative_diff} for r in results
+    ]  # fmt: skip
+    print(f"accuracy spread {max(accs) - min(accs):.2f} points; "
+          f"largest weight difference {max(r.max_diff for r in results):.1e}")  # fmt: skip
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump(figures, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
