@@ -31,7 +31,10 @@ QUICK_EPOCHS = 3
 
 
 def train_recipe(recipe_name: str, data, n_train: int, epochs: int, verbose: bool):
-    """Train a recipe's network with the autograd engine; return (engine, history, initial loss)."""
+    """Train a recipe's network with the autograd engine.
+
+    Returns (engine, history, (test loss, test accuracy) before training, trainer).
+    """
     from groundup.engines.base import ModelSpec, OptimizerSpec, make_engine
     from groundup.recipes import get_recipe
     from groundup.train import Trainer, evaluate
@@ -40,7 +43,7 @@ def train_recipe(recipe_name: str, data, n_train: int, epochs: int, verbose: boo
     spec = ModelSpec.for_model(recipe.model, data.n_features, data.n_classes, recipe.hidden)
     state = spec.init_state(seed=0)  # the same initial weights for both optimizers
     engine = make_engine("autograd", spec, state, OptimizerSpec(recipe.optimizer, recipe.lr))
-    initial_loss, _ = evaluate(engine, data.X_test, data.y_test)
+    initial_loss, initial_acc = evaluate(engine, data.X_test, data.y_test)
     trainer = Trainer(
         engine,
         data.X_train[:n_train],
@@ -54,7 +57,7 @@ def train_recipe(recipe_name: str, data, n_train: int, epochs: int, verbose: boo
         handle_sigint=False,
     )
     history = trainer.fit()
-    return engine, history, initial_loss, trainer
+    return engine, history, (initial_loss, initial_acc), trainer
 
 
 def run(out_dir: Path | None = None, verbose: bool = True, quick: bool = False) -> dict:
@@ -77,11 +80,14 @@ def run(out_dir: Path | None = None, verbose: bool = True, quick: bool = False) 
     results = {}
     for name in ("mnist-sgd", "mnist-adam"):
         report.section(f"{name}: {epochs} epoch(s) on {n_train:,} images")
-        engine, history, initial_loss, trainer = train_recipe(name, data, n_train, epochs, verbose)
+        engine, history, (initial_loss, initial_acc), trainer = train_recipe(
+            name, data, n_train, epochs, verbose
+        )
         results[name] = history
         if name == "mnist-sgd":
             report.equal("parameters", engine.spec.n_parameters, 101_770)
             report.close("loss before training (ln 10)", initial_loss, math.log(10), atol=0.1)
+            report.between("test accuracy before training (guessing)", initial_acc, 0.02, 0.2)
             report.equal("updates per epoch", trainer.steps_per_epoch, math.ceil(n_train / 64))
         last = history.last
         report.holds(
