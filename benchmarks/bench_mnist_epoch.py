@@ -176,6 +176,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None,
                         help="BLAS threads for NumPy (via threadpoolctl) and torch.set_num_threads "
                         "(default: os.cpu_count(), NumPy's default)")
+    parser.add_argument("--engines", default="numpy,scratch,autograd,torch",
+                        help="comma-separated subset to run (numpy is always run: it is the base)")
     args = parser.parse_args()
 
     X, y = load_mnist(args.data_dir)
@@ -183,11 +185,13 @@ def main() -> None:
     state = mlp_init(SIZES, seed=args.seed, dtype=np.float32)
     engines = {"numpy": numpy_epoch, "scratch": scratch_epoch, "autograd": autograd_epoch,
                "torch": torch_epoch}
+    wanted = {"numpy", *args.engines.split(",")}
+    engines = {k: v for k, v in engines.items() if k in wanted}
     notes = {}
     try:
         import groundup.scratch  # noqa: F401
     except ImportError:
-        del engines["scratch"]
+        engines.pop("scratch", None)
         notes["scratch"] = "skipped: groundup.scratch is not installed"
     threads = args.threads or os.cpu_count()
     if args.threads:
@@ -203,7 +207,7 @@ def main() -> None:
         torch.set_num_threads(threads)
         notes["torch"] = f"torch {torch.__version__}, {torch.get_num_threads()} threads"
     except ImportError:
-        del engines["torch"]
+        engines.pop("torch", None)
         notes["torch"] = "skipped: torch is not installed"
 
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "

@@ -59,71 +59,69 @@ def topological_order(root) -> list:
     return order
 
 
+def _store(leaf, g: np.ndarray) -> None:
+    """Add ``g`` into ``leaf.grad``; the first gradient is kept as is when it is a fresh array."""
+    if leaf.grad is None:
+        if g.base is not None or not g.flags.writeable or g.dtype != leaf.data.dtype:
+            g = g.astype(leaf.data.dtype)  # a copy: a view or a shared array must not be kept
+        leaf.grad = g
+    else:
+        leaf.grad = leaf.grad + g
+
+
 def run_backward(root, seed: np.ndarray, record: dict | None = None) -> None:
     """Propagate ``seed`` = dL/d(root) to every leaf that requires a gradient.
 
-    A node is processed once every node that uses it has passed its gradient down (Kahn's
-    algorithm on the reversed graph: count each node's uses first, then release a node when its
-    count reaches zero), so each node's gradient is complete, the sum over all paths, before it
-    moves on.
+    An operation's node is processed once every node that uses it has passed its gradient down
+    (Kahn's algorithm on the reversed graph: count each node's uses first, then release a node
+    when its count reaches zero), so its gradient is complete, the sum over all paths, before
+    it moves on. Leaves add each gradient into ``.grad`` as it arrives, so two ``backward()``
+    calls add up, as in PyTorch; ``optimizer.zero_grad()`` clears them.
 
-    Leaves accumulate into ``.grad`` (``grad = grad + g``), so two ``backward()`` calls add up,
-    as in PyTorch; ``optimizer.zero_grad()`` clears them. The first gradient to reach a leaf is
-    stored without a copy when nothing else can see that array (no view, not handed out twice),
-    which saves one copy of every weight gradient per step.
+    Gradients are never changed in place, so arrays are passed along without copies; the only
+    copies are where one array would otherwise end up in two places (a node handing its own
+    ``g`` to two parents, as ``a + b`` does, or a leaf receiving a view).
 
     ``record``, if given, receives ``id(node) -> dL/d(node)`` for every node on the way (used
     to print the graph with the gradients of its intermediate values).
     """
-    uses = {}
+    uses: dict = {}  # operation nodes (not leaves) -> how many recorded uses are still to come
     stack = [root]
     while stack:
         for parent in stack.pop()._parents:
-            if parent.requires_grad:
-                key = id(parent)
-                if key in uses:
-                    uses[key] += 1
+            if parent._backward is not None and parent.requires_grad:
+                if parent in uses:
+                    uses[parent] += 1
                 else:
-                    uses[key] = 1
+                    uses[parent] = 1
                     stack.append(parent)
-    grads = {id(root): seed}
-    handed_out = {id(seed)}  # arrays some tensor holds: copy before handing them out again
+    if root._backward is None:
+        _store(root, seed)
+        return
+    grads = {root: seed}
     ready = [root]
     while ready:
         node = ready.pop()
-        g = grads.pop(id(node), None)
-        backward = node._backward
+        g = grads.pop(node, None)
         if record is not None and g is not None:
             record[id(node)] = g
-        if backward is None:  # a leaf
-            if g is None:
-                continue
-            if node.grad is None:
-                if g.base is not None or not g.flags.writeable:
-                    g = g.copy()
-                if g.dtype != node.data.dtype:
-                    g = g.astype(node.data.dtype)
-                node.grad = g
-            else:
-                node.grad = node.grad + g
-            continue
-        parent_grads = (None,) * len(node._parents) if g is None else None
-        if g is not None:
-            handed_out.discard(id(g))  # the node now owns g and may pass it on once
-            parent_grads = backward(g)
+        parent_grads = node._backward(g) if g is not None else (None,) * len(node._parents)
+        passed_on = False  # whether g itself went to a parent already
         for parent, pg in zip(node._parents, parent_grads, strict=False):
-            if not parent.requires_grad:
-                continue
-            key = id(parent)
-            if pg is not None:
-                prev = grads.get(key)
-                if prev is None:
-                    if id(pg) in handed_out:
+            if pg is not None and parent.requires_grad:
+                if pg is g:
+                    if passed_on:
                         pg = pg.copy()
-                    grads[key] = pg
-                    handed_out.add(id(pg))
-                else:
-                    grads[key] = prev + pg
-            uses[key] -= 1
-            if uses[key] == 0:
-                ready.append(parent)
+                    passed_on = True
+                if parent._backward is None:  # a leaf
+                    _store(parent, pg)
+                    if record is not None:
+                        key = id(parent)
+                        record[key] = pg if key not in record else record[key] + pg
+                    continue
+                prev = grads.get(parent)
+                grads[parent] = pg if prev is None else prev + pg
+            if parent._backward is not None and parent.requires_grad:
+                uses[parent] -= 1
+                if uses[parent] == 0:
+                    ready.append(parent)

@@ -42,11 +42,14 @@ def _reduce(losses: np.ndarray, reduction: str) -> np.ndarray:
     raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
 
-def _scale(g: np.ndarray, reduction: str, n: int, ndim: int) -> np.ndarray:
-    """Upstream gradient per element: g/n for mean, g for sum, g broadcast for none."""
+def _scale(g: np.ndarray, reduction: str, n: int, ndim: int):
+    """Upstream gradient per element: g/n for mean, g for sum (Python floats, which keep a
+    float32 array float32), g broadcast for none."""
     if reduction == "mean":
-        return g / n
-    if reduction == "none" and g.ndim < ndim:
+        return g.item() / n
+    if reduction == "sum":
+        return g.item()
+    if g.ndim < ndim:
         return g.reshape(g.shape + (1,) * (ndim - g.ndim))
     return g
 
