@@ -259,6 +259,8 @@ cancer = binary.cancer_data()
 neuron = binary.exercise_2(report, cancer, quick=True)
 binary.exercise_3(report, cancer, neuron, FIGURES, quick=True)
 binary.exercise_4(report, cancer, neuron, FIGURES, quick=True)
+if (FIGURES / "ex3_scratch_vs_torch.png").exists():  # drawn only when PyTorch is installed
+    show("ex3_scratch_vs_torch.png")
 show("ex4_neuron_vs_mlp.png")
 """),
         md("""
