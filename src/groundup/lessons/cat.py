@@ -127,7 +127,8 @@ def run(out_dir: Path | None = None, verbose: bool = True, quick: bool = False) 
     y_hat = model.predict(X_test).reshape(-1).astype(np.int64)
     wrong = np.flatnonzero(y_hat != ds.y_test)
     report.equal("misclassified test pictures", len(wrong), round((1 - test_acc) * 50))
-    proba = model.predict_proba(X_test).reshape(-1)
+    p_cat = model.predict_proba(X_test).reshape(-1)
+    proba = np.where(y_hat == 1, p_cat, 1 - p_cat)  # the probability of the predicted class
     release(
         plot.plot_misclassified(
             ds.X_test[wrong],
