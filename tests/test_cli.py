@@ -185,3 +185,24 @@ def test_resume_a_finished_run_rewrites_its_outputs(penguins_run, capsys):
                               "--quiet", "--no-plots"], capsys)  # fmt: skip
     assert code == 0, err
     assert "resuming" in out and "Epoch 70/70" in out
+
+
+def test_list_recipes(capsys):
+    code, out, _ = run_cli(["train", "--list-recipes"], capsys)
+    assert code == 0
+    for name in ("mnist-sgd", "mnist-adam", "cat-logreg", "blobs-logreg", "xor-mlp",
+                 "cancer-logistic", "cancer-mlp", "penguins-softmax", "penguins-mlp"):  # fmt: skip
+        assert name in out
+    assert out.count("expect:") == 9
+
+
+def test_progress_bar_in_a_terminal(monkeypatch, capsys):
+    from groundup.train.progress import ProgressBar
+
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
+    bar = ProgressBar(1000, enabled=True)
+    assert bar.active and bar.every == 5  # touched every 5 steps of 1000, not every step
+    bar.update(500, "epoch 1/2")
+    bar.print("Epoch 1/2: loss=0.5000")
+    bar.close()
+    assert not bar.active and "Epoch 1/2: loss=0.5000" in capsys.readouterr().out

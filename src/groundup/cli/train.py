@@ -56,6 +56,8 @@ def register(subparsers) -> None:
                    help="continue the run folder RUN from its latest checkpoint")
     p.add_argument("--no-plots", action="store_true", help="skip writing plots/*.png")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--list-recipes", action="store_true",
+                   help="list the recipes (what each reproduces and what to expect) and exit")
     p.set_defaults(func=run)
 
 
@@ -70,6 +72,10 @@ def run(args) -> int:
     from groundup.recipes import RECIPES
     from groundup.runs import build_config, resume_run, train_run
 
+    if args.list_recipes:
+        for r in RECIPES.values():
+            print(f"{r.name:<17} {r.summary}\n{'':<17} expect: {r.expect}")
+        return 0
     progress = not args.quiet
     plots = not args.no_plots
     if args.resume:
