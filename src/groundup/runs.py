@@ -23,8 +23,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from groundup.engines.base import ENGINES, ModelSpec, OptimizerSpec, make_engine
 from groundup.errors import DataError, GroundupError
 from groundup.io import atomic_write_json, load_safetensors, save_safetensors
@@ -85,7 +83,8 @@ class RunConfig:
         )  # fmt: skip
 
 
-def _is_csv(dataset: str) -> bool:
+def is_csv_path(dataset: str) -> bool:
+    """Whether ``dataset`` names a CSV file rather than a registry data set."""
     return dataset.lower().endswith((".csv", ".csv.gz")) or os.sep in dataset
 
 
@@ -154,7 +153,7 @@ def load_data(config: RunConfig) -> Prepared:
     """Load and preprocess the run's data set (registry name or CSV path)."""
     from groundup import data
 
-    if _is_csv(config.dataset):
+    if is_csv_path(config.dataset):
         if not Path(config.dataset).is_file():
             raise DataError(f"no such CSV file: {config.dataset}")
         if not config.target:
@@ -345,8 +344,3 @@ def open_run(folder: str | os.PathLike, engine: str | None = None) -> OpenRun:
     image_shape = tuple(meta["image_shape"]) if meta.get("image_shape") else None
     return OpenRun(folder, config, spec, eng, meta["classes"], meta["preprocess"],
                    meta.get("feature_names"), image_shape)  # fmt: skip
-
-
-def state_max_diff(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> float:
-    """Largest absolute difference between two state dicts with the same names."""
-    return max(float(np.max(np.abs(a[k].astype(np.float64) - b[k]))) for k in a)

@@ -45,11 +45,11 @@ def _remap(y: np.ndarray, classes: list[str], run_classes: list[str]) -> np.ndar
 def load_eval_data(opened, data: str | None, target: str | None, data_dir: str | None):
     """(raw X, y in the run's class indices, description) for ``groundup evaluate``."""
     from groundup import data as gdata
-    from groundup.runs import _is_csv
+    from groundup.runs import is_csv_path
 
     config = opened.config
     name = data or config.dataset
-    if _is_csv(name):
+    if is_csv_path(name):
         target = target or config.target
         if not target:
             from groundup.errors import DataError
