@@ -1,4 +1,7 @@
-"""nn.functional, models, optimizers, schedulers and weight files against torch."""
+"""nn.functional, models, optimizers, schedulers and weight files against torch.
+
+Tolerances as in test_torch_parity_ops.py: float64 relative 1e-10, float32 relative 1e-5.
+"""
 
 import numpy as np
 import pytest
@@ -10,11 +13,12 @@ import groundup.nn.functional as F
 from groundup import nn, optim
 
 torch = pytest.importorskip("torch")
+torch.set_num_threads(1)  # tiny tensors: threads only add contention
 TF = torch.nn.functional
 
-TOL = {np.float64: dict(rtol=1e-10, atol=1e-12), np.float32: dict(rtol=1e-5, atol=1e-6)}
+TOL = {np.float64: dict(rtol=1e-10, atol=1e-12), np.float32: dict(rtol=1e-5, atol=1e-5)}
 TORCH_DTYPE = {np.float64: torch.float64, np.float32: torch.float32}
-FAST = settings(max_examples=12, deadline=None)
+FAST = settings(max_examples=12, deadline=None, derandomize=True)
 dtypes = st.sampled_from([np.float64, np.float32])
 rows_cols = st.tuples(st.integers(1, 6), st.integers(2, 5))
 

@@ -1,6 +1,7 @@
 """Every Tensor op against torch: forward values and gradients on random inputs, with shapes
-(broadcasting included) drawn by hypothesis. float64: relative error <= 1e-10; float32: <= 1e-5
-(plus a tiny absolute floor for values that cancel to ~0)."""
+(broadcasting included) drawn by hypothesis. float64: relative error <= 1e-10 (absolute 1e-12 for
+values that cancel to ~0); float32: relative error <= 1e-5 (absolute 1e-5 below 1 in size, where
+float32 rounding of a cancellation is the whole difference)."""
 
 import numpy as np
 import pytest
@@ -11,10 +12,11 @@ from hypothesis.extra.numpy import array_shapes, mutually_broadcastable_shapes
 import groundup
 
 torch = pytest.importorskip("torch")
+torch.set_num_threads(1)  # tiny tensors: threads only add contention
 
-TOL = {np.float64: dict(rtol=1e-10, atol=1e-12), np.float32: dict(rtol=1e-5, atol=1e-6)}
+TOL = {np.float64: dict(rtol=1e-10, atol=1e-12), np.float32: dict(rtol=1e-5, atol=1e-5)}
 TORCH_DTYPE = {np.float64: torch.float64, np.float32: torch.float32}
-FAST = settings(max_examples=15, deadline=None)
+FAST = settings(max_examples=15, deadline=None, derandomize=True)
 
 
 def _inputs(shapes, dtype, seed, positive=(), away_from=None):
