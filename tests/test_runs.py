@@ -46,6 +46,17 @@ def test_blobs_run_folder_has_every_file(tmp_path):
     assert not list(run.rglob("*.tmp"))  # atomic writes leave no temporary files
 
 
+def test_same_seed_same_bits_in_model_safetensors(tmp_path):
+    config = build_config(recipe="penguins-mlp", epochs=30)
+    for name in ("a", "b"):
+        train_run(config, out=tmp_path / name, log=quiet, plots=False)
+    a = (tmp_path / "a" / "model.safetensors").read_bytes()
+    assert a == (tmp_path / "b" / "model.safetensors").read_bytes()
+    config.seed = 1
+    train_run(config, out=tmp_path / "c", log=quiet, plots=False)
+    assert a != (tmp_path / "c" / "model.safetensors").read_bytes()
+
+
 def test_image_run_draws_weights_and_mistakes(tmp_path):
     config = build_config("digits", hidden=(16,), epochs=2)
     train_run(config, out=tmp_path / "run", log=quiet)
