@@ -6,10 +6,10 @@
   (d) torch     PyTorch eager on tensors preloaded once (skipped if torch is not installed)
 
 All four start from the same float32 weights (groundup.weights.mlp_init) and see the same batches
-in the same order. Each is timed over a whole epoch ``--repeats`` times (interleaved; the best time
-is kept); peak memory is measured afterwards over ``--memory-steps`` steps with tracemalloc
-(NumPy's allocations are visible to it, torch's are not). The final weights of every engine are
-compared with (a)'s, so a fast but wrong engine shows up.
+in the same order. Each is timed over a whole epoch ``--repeats`` times (interleaved, in rotating
+order; the best time is kept); peak memory is measured afterwards over ``--memory-steps`` steps
+with tracemalloc (NumPy's allocations are visible to it, torch's are not). The final weights of
+every engine are compared with (a)'s, so a fast but wrong engine shows up.
 
     python benchmarks/bench_mnist_epoch.py             # GROUNDUP_DATA_DIR=/path/to/data
 """
@@ -168,7 +168,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=None, help="folder holding mnist/ (else "
                         "$GROUNDUP_DATA_DIR, else ~/.cache/groundup)")
-    parser.add_argument("--repeats", type=int, default=3, help="timed epochs per engine")
+    parser.add_argument("--repeats", type=int, default=5, help="timed epochs per engine")
     parser.add_argument("--lr", type=float, default=0.01, help="SGD learning rate")
     parser.add_argument("--batch-size", type=int, default=64, help="examples per step")
     parser.add_argument("--seed", type=int, default=0, help="seed of weights and batch order")
@@ -220,8 +220,10 @@ def main() -> None:
         fn(state, X, y, batches[:20], args.lr)
     times = {name: [] for name in engines}
     finals = {}
-    for _ in range(args.repeats):
-        for name, fn in engines.items():
+    names = list(engines)
+    for r in range(args.repeats):
+        for name in names[r % len(names):] + names[:r % len(names)]:  # rotate the order
+            fn = engines[name]
             t0 = time.perf_counter()
             finals[name] = fn(state, X, y, batches, args.lr)
             times[name].append(time.perf_counter() - t0)

@@ -152,7 +152,8 @@ class Tensor:
                     "(e.g. loss.mean().backward()), or pass dL/d(output) of the same shape: "
                     "out.backward(gradient=groundup.ones_like(out))"
                 )
-            seed = np.ones(self.data.shape, dtype=self.data.dtype)
+            seed = np.empty(self.data.shape, dtype=self.data.dtype)
+            seed.fill(1)  # dL/dL = 1
         else:
             seed = np.array(getattr(gradient, "data", gradient), dtype=self.data.dtype)
             if seed.shape != self.data.shape:

@@ -77,7 +77,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         gW = g2.T @ x2 if weight.requires_grad else None
         if bias is None:
             return gx, gW
-        return gx, gW, (g2.sum(axis=0) if bias.requires_grad else None)
+        return gx, gW, (np.add.reduce(g2, axis=0) if bias.requires_grad else None)
 
     parents = (x, weight) if bias is None else (x, weight, bias)
     return result(out, parents, backward, "AddmmBackward")

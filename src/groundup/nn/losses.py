@@ -93,15 +93,16 @@ def cross_entropy(input: Tensor, target, reduction: str = "mean",  # noqa: A002 
     t = _class_targets(z, target, "cross_entropy")
     n, C = z.shape
     if C > 1 and (input._op == "SoftmaxBackward"
-                  or z.min() >= 0 and np.abs(z.sum(axis=1) - 1).max() < 1e-3):
+                  or np.minimum.reduce(z, axis=None) >= 0 and np.abs(z.sum(1) - 1).max() < 1e-3):
         warnings.warn(
             "cross_entropy received rows that already sum to 1: it looks like softmax was "
             "applied before the loss. cross_entropy applies log-softmax itself; pass the raw "
             "logits (remove the final Softmax layer)", UserWarning, stacklevel=2)
     rows = np.arange(n)
-    shifted = z - z.max(axis=1, keepdims=True)
+    # ufunc reductions called directly: the same sums, minus a Python wrapper per call
+    shifted = z - np.maximum.reduce(z, axis=1, keepdims=True)
     e = np.exp(shifted)
-    s = e.sum(axis=1, keepdims=True)
+    s = np.add.reduce(e, axis=1, keepdims=True)
     log_s = np.log(s)
     nll = log_s[:, 0] - shifted[rows, t]  # -log softmax(z)_y
     eps = label_smoothing
