@@ -90,14 +90,22 @@ def test_logistic_regression(tmp_path):
 
 
 @pytest.mark.skipif(not os.environ.get("GROUNDUP_DATA_DIR"), reason="needs GROUNDUP_DATA_DIR")
-def test_cat(tmp_path):
+def test_cat_quick(tmp_path):
     pytest.importorskip("h5py")
-    v = run_lesson("cat", out_dir=tmp_path, verbose=False)
-    assert v["X_train (n_x, m_train)"] == (12_288, 209)
+    v = run_lesson("cat", out_dir=tmp_path, verbose=False, quick=True)
+    assert v["X_train (n_x, m_train)"] == (12_288, 209)  # 64 * 64 * 3 features, one column each
+    assert v["cost at iteration 0 (ln 2: every σ(0) = 0.5)"] == pytest.approx(0.693147, abs=1e-6)
+    assert _pngs(tmp_path) == ["cat_cost.png", "cat_misclassified.png", "cat_weights.png"]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("GROUNDUP_DATA_DIR"), reason="needs GROUNDUP_DATA_DIR")
+def test_cat_full():
+    pytest.importorskip("h5py")
+    v = run_lesson("cat", verbose=False)
     assert v["train accuracy, in percent"] == 99.04  # 207 / 209
     assert v["test accuracy (35 of 50)"] == 0.70
     assert abs(v["cost at iteration 1,900"] - 0.1409) < 5e-4
-    assert _pngs(tmp_path) == ["cat_cost.png", "cat_misclassified.png", "cat_weights.png"]
 
 
 def test_cat_without_data_is_a_clear_error(tmp_path, monkeypatch, capsys):
