@@ -55,7 +55,10 @@ def forward_pass(report: Report) -> None:
     report.close("after layer 2", z2.numpy()[0], [0.265, 0.425], atol=1e-6)
     # 0.425 sits exactly on a rounding boundary; in float32 it is 0.42499998, printed as 0.42
     report.close(
-        "as the primer prints it, to 2 decimals", z2.numpy()[0], [0.27, 0.42], atol=0.005 + 1e-6
+        "within rounding of the primer's [0.27, 0.42]",
+        z2.numpy()[0],
+        [0.27, 0.42],
+        atol=0.005 + 1e-6,
     )
     report.close("the whole model at once", out.numpy()[0], z2.numpy()[0], atol=0)
 
