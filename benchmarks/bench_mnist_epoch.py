@@ -155,6 +155,16 @@ def blas_threads() -> str:
         return "unknown (threadpoolctl not installed)"
 
 
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def peak_memory(fn, state, X, y, batches, lr) -> float:
     """Peak traced allocation in MiB while ``fn`` runs over ``batches``."""
     tracemalloc.start()
@@ -173,9 +183,10 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=64, help="examples per step")
     parser.add_argument("--seed", type=int, default=0, help="seed of weights and batch order")
     parser.add_argument("--memory-steps", type=int, default=100, help="steps traced for memory")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="BLAS threads for NumPy (via threadpoolctl) and torch.set_num_threads "
-                        "(default: os.cpu_count(), NumPy's default)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="BLAS threads for NumPy (via threadpoolctl) and torch.set_num_threads;"
+                        " 0 leaves each library's default. At batch 64 the matrices are small, "
+                        "and one thread each keeps the timings steady on a busy machine")
     parser.add_argument("--engines", default="numpy,scratch,autograd,torch",
                         help="comma-separated subset to run (numpy is always run: it is the base)")
     args = parser.parse_args()
@@ -193,7 +204,7 @@ def main() -> None:
     except ImportError:
         engines.pop("scratch", None)
         notes["scratch"] = "skipped: groundup.scratch is not installed"
-    threads = args.threads or os.cpu_count()
+    threads = args.threads or os.cpu_count()  # 0: NumPy's default, all cores
     if args.threads:
         try:
             from threadpoolctl import threadpool_limits
@@ -210,7 +221,7 @@ def main() -> None:
         engines.pop("torch", None)
         notes["torch"] = "skipped: torch is not installed"
 
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+    print(f"machine: {cpu_name()}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}, "
           f"Python {platform.python_version()}, NumPy {np.__version__} (BLAS: {blas_threads()})")
     for name, note in notes.items():
         print(f"note: {name}: {note}")
