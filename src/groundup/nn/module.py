@@ -48,7 +48,8 @@ class Module:
         else:
             params.pop(name, None)
             self._modules.pop(name, None)
-            object.__setattr__(self, name, value)
+        # also a plain attribute, so that reading self.weight in forward() costs no lookup hook
+        object.__setattr__(self, name, value)
 
     def __getattr__(self, name: str):
         # only called when normal lookup fails: parameters and modules live in the dicts
@@ -60,18 +61,17 @@ class Module:
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __delattr__(self, name: str) -> None:
-        if name in self._parameters:
-            del self._parameters[name]
-        elif name in self._modules:
-            del self._modules[name]
-        else:
-            object.__delattr__(self, name)
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        object.__delattr__(self, name)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         self._parameters[name] = param
+        object.__setattr__(self, name, param)
 
     def add_module(self, name: str, module: Module | None) -> None:
         self._modules[name] = module
+        object.__setattr__(self, name, module)
 
     # ------------------------------------------------------------------ calling
     def forward(self, *args, **kwargs):
