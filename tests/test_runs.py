@@ -122,8 +122,8 @@ def csv_problem(tmp_path_factory):
     path = folder / "points.csv"
     path.write_text("\n".join(lines) + "\n")
     args = [str(path), "--target", "label", "--hidden", "16", "--optimizer", "adam",
-            "--epochs", "300", "--batch-size", "32", "--quiet", "--no-plots"]  # fmt: skip
-    config = build_config(str(path), target="label", hidden=(16,), optimizer="adam", epochs=300,
+            "--epochs", "500", "--batch-size", "32", "--quiet", "--no-plots"]  # fmt: skip
+    config = build_config(str(path), target="label", hidden=(16,), optimizer="adam", epochs=500,
                           batch_size=32)  # fmt: skip
     reference = train_run(config, out=folder / "reference", log=quiet, plots=False)
     return args, reference
@@ -160,7 +160,7 @@ def _assert_same_as_reference(out, reference):
     for k in ref:
         np.testing.assert_array_equal(got[k], ref[k])  # bit for bit
     rows = [json.loads(line) for line in (out / "history.jsonl").read_text().splitlines()]
-    assert len(rows) == 300
+    assert len(rows) == 500
     for a, b in zip(rows, reference.history, strict=True):
         assert a["loss"] == b["loss"] and a["test_acc"] == b["test_acc"]
 
@@ -175,7 +175,7 @@ def test_sigkill_mid_run_then_resume_gives_identical_weights(tmp_path, csv_probl
     assert proc.returncode == -signal.SIGKILL
     assert not (out / "model.safetensors").exists()  # it really was stopped mid-way
     stopped_at = load_checkpoint(out / "checkpoint").state["loop"]["epoch"]
-    assert 0 < stopped_at < 300
+    assert 0 < stopped_at < 500
     result = resume_run(out, log=quiet, plots=False)
     assert not result.interrupted
     _assert_same_as_reference(out, reference)
