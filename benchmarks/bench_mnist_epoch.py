@@ -6,8 +6,9 @@
   (d) torch     PyTorch eager on tensors preloaded once (skipped if torch is not installed)
 
 All four start from the same float32 weights (groundup.weights.mlp_init) and see the same batches
-in the same order. Each is timed over a whole epoch ``--repeats`` times (interleaved, in rotating
-order; the best time is kept); peak memory is measured afterwards over ``--memory-steps`` steps
+in the same order. Each trains a whole epoch ``--repeats`` times; within a repeat the engines run
+interleaved in slices of PAUSE_EVERY steps (so load on a shared machine hits all alike), and the
+best total per engine is kept; peak memory is measured afterwards over ``--memory-steps`` steps
 with tracemalloc (NumPy's allocations are visible to it, torch's are not). The final weights of
 every engine are compared with (a)'s, so a fast but wrong engine shows up.
 
@@ -30,6 +31,9 @@ import numpy as np
 from groundup.weights import mlp_init
 
 SIZES = [784, 128, 10]
+PAUSE_EVERY = 94  # steps; each engine's epoch is a generator that pauses here so that the harness
+                  # can interleave the engines in slices, and a burst of load on a shared machine
+                  # hits all of them alike
 
 
 # ---------------------------------------------------------------------------- data
@@ -59,7 +63,7 @@ def batch_order(n: int, batch_size: int, seed: int) -> list[np.ndarray]:
 def numpy_epoch(state, X, y, batches, lr):
     W1, b1, W2, b2 = (state[k].copy() for k in ("0.weight", "0.bias", "2.weight", "2.bias"))
     total = 0.0
-    for idx in batches:
+    for i, idx in enumerate(batches, 1):
         xb, yb = X[idx], y[idx]
         n = len(idx)
         rows = np.arange(n)
@@ -85,6 +89,8 @@ def numpy_epoch(state, X, y, batches, lr):
         b1 -= lr * db1
         W2 -= lr * dW2
         b2 -= lr * db2
+        if i % PAUSE_EVERY == 0:
+            yield
     return {"0.weight": W1, "0.bias": b1, "2.weight": W2, "2.bias": b2}, total / len(batches)
 
 
@@ -97,8 +103,10 @@ def scratch_epoch(state, X, y, batches, lr):
     net.load_state_dict(state)
     opt = ArrayOptimizer("sgd", lr=lr)
     total = 0.0
-    for idx in batches:
+    for i, idx in enumerate(batches, 1):
         total += float(net.step(X[idx], y[idx], opt))
+        if i % PAUSE_EVERY == 0:
+            yield
     return net.state_dict(), total / len(batches)
 
 
@@ -111,13 +119,15 @@ def autograd_epoch(state, X, y, batches, lr):
     model.load_state_dict(state)
     optimizer = optim.SGD(model.parameters(), lr=lr)
     total = 0.0
-    for idx in batches:
+    for i, idx in enumerate(batches, 1):
         logits = model(Tensor(X[idx]))
         loss = F.cross_entropy(logits, y[idx])
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
         total += loss.item()
+        if i % PAUSE_EVERY == 0:
+            yield
     return model.state_dict(), total / len(batches)
 
 
@@ -132,13 +142,15 @@ def torch_epoch(state, X, y, batches, lr):
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)   # preloaded once, shared memory
     idx_t = [torch.from_numpy(idx) for idx in batches]
     total = 0.0
-    for idx in idx_t:
+    for i, idx in enumerate(idx_t, 1):
         logits = model(Xt[idx])
         loss = torch.nn.functional.cross_entropy(logits, yt[idx])
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
         total += loss.item()
+        if i % PAUSE_EVERY == 0:
+            yield
     return {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}, \
         total / len(batches)
 
@@ -165,10 +177,36 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
+def run(epoch):
+    """Drive an engine's epoch generator to its end; returns (weights, mean loss)."""
+    while True:
+        try:
+            next(epoch)
+        except StopIteration as done:
+            return done.value
+
+
+def timed_epochs(engines: dict, state, X, y, batches, lr) -> tuple[dict, dict]:
+    """One epoch of every engine, interleaved slice by slice; seconds and results per engine."""
+    running = {name: fn(state, X, y, batches, lr) for name, fn in engines.items()}
+    seconds = dict.fromkeys(engines, 0.0)
+    results = {}
+    while running:
+        for name in list(running):
+            t0 = time.perf_counter()
+            try:
+                next(running[name])
+            except StopIteration as done:
+                results[name] = done.value
+                del running[name]
+            seconds[name] += time.perf_counter() - t0
+    return seconds, results
+
+
 def peak_memory(fn, state, X, y, batches, lr) -> float:
     """Peak traced allocation in MiB while ``fn`` runs over ``batches``."""
     tracemalloc.start()
-    fn(state, X, y, batches, lr)
+    run(fn(state, X, y, batches, lr))
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return peak / 2**20
@@ -228,16 +266,16 @@ def main() -> None:
     print(f"data: {X.shape} float32, {len(batches)} steps of {args.batch_size}, lr {args.lr}")
 
     for fn in engines.values():  # warm-up: imports, BLAS thread pools, caches
-        fn(state, X, y, batches[:20], args.lr)
+        run(fn(state, X, y, batches[:20], args.lr))
     times = {name: [] for name in engines}
     finals = {}
     names = list(engines)
     for r in range(args.repeats):
-        for name in names[r % len(names):] + names[:r % len(names)]:  # rotate the order
-            fn = engines[name]
-            t0 = time.perf_counter()
-            finals[name] = fn(state, X, y, batches, args.lr)
-            times[name].append(time.perf_counter() - t0)
+        order = names[r % len(names):] + names[:r % len(names)]  # rotate who goes first
+        seconds, finals = timed_epochs({k: engines[k] for k in order}, state, X, y, batches,
+                                       args.lr)
+        for name, t in seconds.items():
+            times[name].append(t)
 
     base = min(times["numpy"])
     ref = finals["numpy"][0]
