@@ -297,7 +297,9 @@ def _finish(folder, config, spec, prep, trainer, snapshots, log, plots) -> RunRe
         return result
     engine = trainer.engine
     state = engine.state_dict()
-    meta = {"spec": json.dumps(spec.to_dict()), "engine": engine.name}
+    # One metadata key: safetensors writes several in a random (hash) order, and the same run
+    # must give the same bytes.
+    meta = {"groundup": json.dumps({"spec": spec.to_dict(), "engine": engine.name}, sort_keys=True)}
     save_safetensors(state, folder / "model.safetensors", metadata=meta)
     trainer.history.save(folder / "history.jsonl")
     from groundup.train.report import run_metrics, write_plots
