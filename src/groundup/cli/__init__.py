@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from groundup import __version__
@@ -53,6 +54,14 @@ def main(argv: list[str] | None = None) -> int:
     except GroundupError as exc:
         print(f"groundup: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # before OSError, which it subclasses
+        # The reader went away (`groundup evaluate RUN | head`): not an error of ours. Point
+        # stdout at devnull so the interpreter's final flush does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except OSError as exc:  # a folder we may not write, a full disk: the system's words suffice
+        print(f"groundup: error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("groundup: interrupted", file=sys.stderr)
         return 130
