@@ -168,3 +168,52 @@ def test_round_trip_property(tmp_path_factory, arr):
     out = io.load_safetensors(path)["a.b"]
     assert out.dtype == arr.dtype and out.shape == arr.shape
     np.testing.assert_array_equal(out, arr)  # NaNs compare equal here
+
+
+def test_safetensors_bytes_do_not_depend_on_metadata_order(tmp_path):
+    # the safetensors package keeps metadata in a hash map and writes several keys in a random
+    # order; groundup writes them sorted, so one run saved twice gives the same bytes
+    meta = {f"key{k}": str(k) for k in range(12)}
+    first = io.save_safetensors(_state(), tmp_path / "a.safetensors", metadata=meta)
+    second = io.save_safetensors(
+        _state(), tmp_path / "b.safetensors", metadata=dict(reversed(meta.items()))
+    )
+    assert first.read_bytes() == second.read_bytes()
+    assert io.read_safetensors_metadata(first) == meta
+    header_len = int.from_bytes(first.read_bytes()[:8], "little")
+    header = json.loads(first.read_bytes()[8 : 8 + header_len])
+    assert list(header["__metadata__"]) == sorted(meta)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    shapes=st.lists(
+        hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4), min_size=1, max_size=5
+    ),
+    dtypes=st.lists(
+        st.sampled_from(
+            [np.bool_, np.uint8, np.int16, np.float16, np.int32, np.float32, np.float64, np.int64]
+        ),
+        min_size=5,
+        max_size=5,
+    ),
+    metadata=st.none() | st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=1),
+)
+def test_safetensors_bytes_equal_the_packages_writer(shapes, dtypes, metadata):
+    # with at most one metadata key the package's output is deterministic: the same bytes
+    from safetensors.numpy import save
+
+    rng = np.random.default_rng(0)
+    state = {
+        f"{k}.w": np.asarray(rng.standard_normal(shape) * 9).astype(dtype)
+        for k, (shape, dtype) in enumerate(zip(shapes, dtypes, strict=False))
+    }
+    assert io.safetensors_bytes(state, metadata) == save(state, metadata=metadata)
+
+
+def test_safetensors_big_endian_input_and_bad_dtype():
+    W = np.arange(6, dtype=">f4").reshape(2, 3)
+    raw = io.safetensors_bytes({"w": W})
+    assert raw.endswith(np.arange(6, dtype="<f4").tobytes())
+    with pytest.raises(TypeError, match="complex128"):
+        io.safetensors_bytes({"z": np.zeros(2, dtype=np.complex128)})

@@ -35,3 +35,14 @@ def test_groundup_reads_torch_state_dict(tmp_path):
     assert set(loaded) == {"0.weight", "0.bias", "2.weight", "2.bias"}
     for name, tensor in model.state_dict().items():
         np.testing.assert_array_equal(loaded[name], tensor.numpy())
+
+
+def test_torch_reads_file_with_several_metadata_keys(tmp_path):
+    state = {"w": np.arange(6, dtype=np.float32).reshape(2, 3), "flag": np.array([True, False])}
+    meta = {"spec": '{"lr": 0.1}', "engine": "scratch", "epoch": "3"}
+    path = io.save_safetensors(state, tmp_path / "w.safetensors", metadata=meta)
+    tensors = st_torch.load_file(str(path))
+    assert torch.equal(tensors["w"], torch.arange(6, dtype=torch.float32).reshape(2, 3))
+    assert tensors["flag"].tolist() == [True, False]
+    with st_torch.safe_open(str(path), framework="pt") as f:
+        assert f.metadata() == meta

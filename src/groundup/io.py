@@ -28,6 +28,7 @@ __all__ = [
     "atomic_write_json",
     "load_safetensors",
     "read_safetensors_metadata",
+    "safetensors_bytes",
     "save_safetensors",
     "to_jsonable",
 ]
@@ -112,12 +113,80 @@ def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
     return atomic_write(path, text)
 
 
+# NumPy dtype -> safetensors dtype code, in the order of safetensors' own ``Dtype`` enum: its
+# writer lays tensors out largest code first (then by name), which keeps every tensor aligned.
+_SAFETENSORS_DTYPES = {
+    np.dtype(np.bool_): "BOOL",
+    np.dtype(np.uint8): "U8",
+    np.dtype(np.int8): "I8",
+    np.dtype(np.int16): "I16",
+    np.dtype(np.uint16): "U16",
+    np.dtype(np.float16): "F16",
+    np.dtype(np.int32): "I32",
+    np.dtype(np.uint32): "U32",
+    np.dtype(np.float32): "F32",
+    np.dtype(np.float64): "F64",
+    np.dtype(np.int64): "I64",
+    np.dtype(np.uint64): "U64",
+}
+_CODE_RANK = {code: rank for rank, code in enumerate(_SAFETENSORS_DTYPES.values())}
+
+
+def safetensors_bytes(
+    state: Mapping[str, np.ndarray], metadata: Mapping[str, str] | None = None
+) -> bytes:
+    """The bytes of a safetensors file holding ``state``; the same input always gives the same
+    bytes.
+
+    Layout: an 8-byte little-endian header length ``N``, ``N`` bytes of JSON padded with spaces
+    to a multiple of 8, then the arrays' little-endian C-order bytes back to back::
+
+        {"__metadata__": {k: v, ...},
+         name: {"dtype": "F32", "shape": [out, in], "data_offsets": [begin, end]}, ...}
+
+    Tensors are laid out as the ``safetensors`` package lays them out (widest dtype first, then
+    by name), so without metadata the bytes equal ``safetensors.numpy.save``'s. Metadata keys are
+    written sorted: the package keeps them in a hash map and writes several in a random order.
+    """
+    arrays = {}  # name -> (dtype code, little-endian C-order array)
+    for name, value in state.items():
+        if not isinstance(name, str):
+            raise TypeError(f"safetensors names must be str, got {name!r}")
+        array = np.asarray(value, order="C")  # ascontiguousarray would turn 0-d into 1-d
+        code = _SAFETENSORS_DTYPES.get(array.dtype.newbyteorder("="))
+        if code is None:
+            raise TypeError(
+                f"{name}: safetensors cannot store dtype {array.dtype}; "
+                f"convert it to one of {', '.join(map(str, _SAFETENSORS_DTYPES))}"
+            )
+        arrays[name] = code, array.astype(array.dtype.newbyteorder("<"), copy=False)
+    header: dict[str, Any] = {}
+    if metadata is not None:
+        header["__metadata__"] = dict(sorted((str(k), str(v)) for k, v in metadata.items()))
+    chunks, offset = [], 0
+    for name in sorted(arrays, key=lambda n: (-_CODE_RANK[arrays[n][0]], n)):
+        code, array = arrays[name]
+        chunks.append(array.tobytes(order="C"))
+        header[name] = {
+            "dtype": code,
+            "shape": list(array.shape),
+            "data_offsets": [offset, offset + array.nbytes],
+        }
+        offset += array.nbytes
+    text = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    text += b" " * (-len(text) % 8)
+    return len(text).to_bytes(8, "little") + text + b"".join(chunks)
+
+
 def save_safetensors(
     state: Mapping[str, np.ndarray],
     path: str | os.PathLike,
     metadata: Mapping[str, str] | None = None,
 ) -> Path:
     """Save named arrays (e.g. a state dict ``{"0.weight": W, "0.bias": b}``) atomically.
+
+    The same arrays and metadata always give the same bytes (see :func:`safetensors_bytes`), and
+    ``safetensors.torch.load_file`` reads the file.
 
     Parameters
     ----------
@@ -128,17 +197,7 @@ def save_safetensors(
     metadata : mapping of str to str, optional
         Stored in the header (``__metadata__``); read back with :func:`read_safetensors_metadata`.
     """
-    from safetensors.numpy import save
-
-    tensors = {}
-    for name, value in state.items():
-        if not isinstance(name, str):
-            raise TypeError(f"safetensors names must be str, got {name!r}")
-        tensors[name] = np.asarray(value, order="C")  # ascontiguousarray turns 0-d into 1-d
-    meta = None
-    if metadata is not None:
-        meta = {str(k): str(v) for k, v in metadata.items()}
-    return atomic_write(path, save(tensors, metadata=meta))
+    return atomic_write(path, safetensors_bytes(state, metadata))
 
 
 def load_safetensors(path: str | os.PathLike) -> dict[str, np.ndarray]:
