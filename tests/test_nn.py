@@ -12,15 +12,17 @@ from groundup import nn, tensor
 from groundup.errors import DataError, GroundupError, ShapeError
 
 
+# The primer's two PyTorch models word for word, torch -> groundup (torch.relu -> groundup.relu).
+# test_torch_parity_nn imports them to compare with their torch twins.
 class DigitClassifier(nn.Module):
     def __init__(self):
         super().__init__()
-        self.layer1 = nn.Linear(784, 128)
-        self.layer2 = nn.Linear(128, 10)
+        self.layer1 = nn.Linear(784, 128)  # 784 pixels -> 128 hidden units
+        self.layer2 = nn.Linear(128, 10)   # 128 hidden -> 10 digit logits
 
     def forward(self, x):
         x = x.view(-1, 784)
-        x = F.relu(self.layer1(x))
+        x = groundup.relu(self.layer1(x))
         return self.layer2(x)
 
 
@@ -32,9 +34,23 @@ class MLPClassifier(nn.Module):
         self.head = nn.Linear(hidden[1], 1)
 
     def forward(self, x):
-        x = F.relu(self.fc1(x))
-        x = F.relu(self.fc2(x))
+        x = groundup.relu(self.fc1(x))
+        x = groundup.relu(self.fc2(x))
         return self.head(x)
+
+
+def test_torch_top_level_functions_have_groundup_twins():
+    # the primer calls torch.relu(...), torch.exp(...): the same names work on groundup
+    x = tensor([-2.0, 0.0, 3.0])
+    np.testing.assert_array_equal(groundup.relu(x).data, [0.0, 0.0, 3.0])
+    np.testing.assert_array_equal(groundup.abs(x).data, [2.0, 0.0, 3.0])
+    np.testing.assert_array_equal(groundup.clamp(x, 0, 1).data, [0.0, 0.0, 1.0])
+    np.testing.assert_allclose(groundup.exp(groundup.log(groundup.sqrt(x * x + 1))).data,
+                               np.sqrt([5.0, 1.0, 10.0]), rtol=1e-6)
+    np.testing.assert_allclose(groundup.softmax(x, dim=0).data.sum(), 1.0, rtol=1e-6)
+    for name in ("sigmoid", "tanh", "log_softmax"):
+        assert getattr(groundup, name) is getattr(F, name)
+    assert groundup.matmul(x, x).item() == 13.0
 
 
 def test_digit_classifier_reads_like_the_primer():

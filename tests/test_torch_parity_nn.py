@@ -13,6 +13,8 @@ import groundup.nn.functional as F
 from groundup import nn, optim
 
 torch = pytest.importorskip("torch")
+from test_nn import DigitClassifier, MLPClassifier  # noqa: E402 - the primer models, groundup way
+
 torch.set_num_threads(1)  # tiny tensors: threads only add contention
 TF = torch.nn.functional
 
@@ -154,18 +156,6 @@ def test_embedding_and_dropout_eval():
 
 
 # ---------------------------------------------------------------------------- primer models
-class DigitClassifier(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.layer1 = nn.Linear(784, 128)  # 784 pixels -> 128 hidden units
-        self.layer2 = nn.Linear(128, 10)   # 128 hidden -> 10 digit logits
-
-    def forward(self, x):
-        x = x.view(-1, 784)
-        x = F.relu(self.layer1(x))
-        return self.layer2(x)
-
-
 class TorchDigitClassifier(torch.nn.Module):
     def __init__(self):
         super().__init__()
@@ -176,19 +166,6 @@ class TorchDigitClassifier(torch.nn.Module):
         x = x.view(-1, 784)
         x = torch.relu(self.layer1(x))
         return self.layer2(x)
-
-
-class MLPClassifier(nn.Module):
-    def __init__(self, m, hidden=(64, 32)):
-        super().__init__()
-        self.fc1 = nn.Linear(m, hidden[0])
-        self.fc2 = nn.Linear(hidden[0], hidden[1])
-        self.head = nn.Linear(hidden[1], 1)
-
-    def forward(self, x):
-        x = F.relu(self.fc1(x))
-        x = F.relu(self.fc2(x))
-        return self.head(x)
 
 
 class TorchMLPClassifier(torch.nn.Module):
