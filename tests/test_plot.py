@@ -57,6 +57,15 @@ def test_plot_history_train_loss_key_and_test_loss():
         plot.plot_history([])
 
 
+def test_plot_history_marks_points_only_when_few():
+    few = plot.plot_history([{"loss": 1 / e} for e in range(1, 21)])
+    assert few.axes[0].lines[0].get_marker() == "o"
+    many = plot.plot_history([{"loss": 1 / e, "test_acc": 0.5} for e in range(1, 2001)])
+    assert {line.get_marker() for ax in many.axes for line in ax.lines} == {"None"}
+    curves = plot.plot_curves({"few": [1.0, 0.5], "many": np.linspace(1, 0, 500)})
+    assert [line.get_marker() for line in curves.axes[0].lines] == ["o", "None"]
+
+
 def test_plot_curves_values_and_pairs(tmp_path):
     fig = plot.plot_curves(
         {"sgd": [2.3, 1.0, 0.5], "adam": [(0, 2.3), (5, 0.2)]},

@@ -18,6 +18,13 @@ from groundup.errors import ShapeError
 from groundup.io import atomic_write
 
 DPI = 100
+MARKED_POINTS = 20  # a series this short gets a marker on every point; longer ones a bare line
+
+
+def marker(n_points: int) -> str | None:
+    """``"o"`` for a short series (each point worth seeing), None for a long one (markers would
+    bury the line: 2,000 epochs would be 2,000 dots)."""
+    return "o" if n_points <= MARKED_POINTS else None
 
 
 def new_figure(nrows: int = 1, ncols: int = 1, size: tuple[float, float] = (6.0, 4.0)):

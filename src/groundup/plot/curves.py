@@ -9,7 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from groundup.errors import DataError, ShapeError
-from groundup.plot._figure import finish, new_figure
+from groundup.plot._figure import MARKED_POINTS, finish, marker, new_figure
 
 __all__ = ["plot_confusion_matrix", "plot_curves", "plot_history"]
 
@@ -49,14 +49,14 @@ def plot_history(rows: Sequence[Mapping], path: str | os.PathLike | None = None)
         for label, keys in lines:
             values = _column(rows, *keys)
             if values is not None:
-                ax.plot(epochs, values, marker="o", label=f"{label} {name}")
+                ax.plot(epochs, values, marker=marker(len(epochs)), label=f"{label} {name}")
         ax.set_xlabel("epoch")
         ax.set_ylabel(name)
         ax.set_title(name.capitalize())
         ax.grid(alpha=0.3)
         if ax.lines:
             ax.legend()
-    if len(epochs) <= 20:  # whole epochs as ticks
+    if len(epochs) <= MARKED_POINTS:  # whole epochs as ticks
         loss_ax.set_xticks(epochs)
         acc_ax.set_xticks(epochs)
     return finish(fig, path)
@@ -103,7 +103,7 @@ def plot_curves(
     ax = axes[0, 0]
     for label, values in series.items():
         xs, ys = _xy(values, x)
-        ax.plot(xs, ys, label=label, marker="o" if len(xs) <= 20 else None)
+        ax.plot(xs, ys, label=label, marker=marker(len(xs)))
     if logy:
         ax.set_yscale("log")
     ax.set_xlabel(xlabel)
