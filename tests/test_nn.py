@@ -216,10 +216,22 @@ def test_softmax_twice_warns():
         F.cross_entropy(F.softmax(logits, 1), np.array([0, 1, 2, 0]))
     with pytest.warns(UserWarning, match="sigmoid is applied twice"):
         F.binary_cross_entropy_with_logits(F.sigmoid(logits), np.ones((4, 3)))
+    # a final nn.Sigmoid seen through the usual reshape before the loss, and under no_grad
+    model = nn.Sequential(nn.Linear(3, 1), nn.Sigmoid())
+    with pytest.warns(UserWarning, match="sigmoid is applied twice"):
+        F.binary_cross_entropy_with_logits(model(logits).view(-1), np.ones(4))
+    with pytest.warns(UserWarning, match="softmax was applied before the loss"):
+        F.cross_entropy(F.softmax(logits.T, 0).T[:, :], np.array([0, 1, 2, 0]))
+    with groundup.no_grad(), pytest.warns(UserWarning, match="sigmoid is applied twice"):
+        F.binary_cross_entropy_with_logits(model(logits), np.ones((4, 1)))
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # raw logits: silent, even when all lie in [0, 1]
         F.cross_entropy(logits, np.array([0, 1, 2, 0]))
         F.binary_cross_entropy_with_logits(logits * 0 + 0.5, np.ones((4, 3)))
+        in_unit = nn.Linear(3, 1)
+        nn.init.zeros_(in_unit.weight)
+        nn.init.constant_(in_unit.bias, 0.25)  # logits 0.25 from a Linear: no sigmoid involved
+        F.binary_cross_entropy_with_logits(in_unit(logits).view(-1), np.ones(4))
 
 
 def test_save_and_load_round_trip(tmp_path):

@@ -32,6 +32,22 @@ def _data(x) -> np.ndarray:
     return x.data if isinstance(x, Tensor) else np.asarray(x)
 
 
+# ops that only move values: a softmax or sigmoid output seen through them is still one
+_MOVES = frozenset({"ViewBackward", "PermuteBackward", "TransposeBackward", "IndexBackward",
+                    "CloneBackward"})
+
+
+def _made_by(t: Tensor, op: str) -> bool:
+    """Whether ``t`` is the output of ``op``, looking back through reshapes, transposes and
+    indexing (``model(x).view(-1)`` after a final Sigmoid still counts).
+
+    Keyed on the recorded graph, never on the values: real logits may lie anywhere.
+    """
+    while t._op in _MOVES and t._parents:
+        t = t._parents[0]
+    return t._op == op
+
+
 def _reduce(losses: np.ndarray, reduction: str) -> np.ndarray:
     if reduction == "mean":
         return np.add.reduce(losses, axis=None) / max(losses.size, 1)
@@ -92,7 +108,7 @@ def cross_entropy(input: Tensor, target, reduction: str = "mean",  # noqa: A002 
                          "for a single example use logits.view(1, -1)")
     t = _class_targets(z, target, "cross_entropy")
     n, C = z.shape
-    if C > 1 and (input._op == "SoftmaxBackward"
+    if C > 1 and (_made_by(input, "SoftmaxBackward")
                   or np.minimum.reduce(z, axis=None) >= 0 and np.abs(z.sum(1) - 1).max() < 1e-3):
         warnings.warn(
             "cross_entropy received rows that already sum to 1: it looks like softmax was "
@@ -176,9 +192,9 @@ def binary_cross_entropy_with_logits(input: Tensor, target, reduction: str = "me
     """
     z = input.data
     y = _binary_targets(z, target, "binary_cross_entropy_with_logits")
-    if input._op == "SigmoidBackward" and z.min() >= 0 and z.max() <= 1:
+    if _made_by(input, "SigmoidBackward"):
         warnings.warn(
-            "binary_cross_entropy_with_logits received the output of a sigmoid (all values in "
+            "binary_cross_entropy_with_logits received the output of a sigmoid (values in "
             "[0, 1]), so the sigmoid is applied twice and the loss barely moves. Pass the raw "
             "logits (remove the final Sigmoid), or use binary_cross_entropy on probabilities",
             UserWarning, stacklevel=2)
