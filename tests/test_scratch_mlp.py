@@ -59,6 +59,11 @@ def test_load_state_dict_sets_the_dtype_and_checks_shapes():
         net.load_state_dict(bad)
     with pytest.raises(ShapeError, match="keys"):
         net.load_state_dict({"0.weight": state64["0.weight"]})
+    with pytest.raises(ShapeError, match="floating point"):  # int64 math would truncate X
+        net.load_state_dict({k: v.astype(np.int64) for k, v in state64.items()})
+    shuffled = dict(reversed(state64.items()))
+    net.load_state_dict(shuffled)
+    assert list(net.params) == ["0.weight", "0.bias", "2.weight", "2.bias"]  # layer order
 
 
 def test_forward_by_hand():

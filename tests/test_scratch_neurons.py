@@ -68,6 +68,19 @@ def test_bad_mode_shapes_and_divergence_are_reported():
         LinearNeuron().fit(X * 1e3, RNG.normal(size=9) * 1e3, lr=10.0, epochs=50)
 
 
+@pytest.mark.parametrize("cls", [LinearNeuron, LogisticNeuron])
+def test_column_targets_are_flattened_not_broadcast(cls):
+    X, y = RNG.normal(size=(6, 2)), (RNG.normal(size=6) > 0).astype(float)
+    neuron = cls(n_features=2)
+    neuron.params["weight"][:] = [0.3, -0.2]
+    loss, grads = neuron.loss_and_grads(X, y)
+    loss_col, grads_col = neuron.loss_and_grads(X, y[:, None])  # (m, 1) would broadcast to (m, m)
+    assert loss_col == loss and grads_col["weight"].shape == (2,)
+    np.testing.assert_array_equal(grads_col["weight"], grads["weight"])
+    with pytest.raises(ShapeError, match="5 targets"):
+        neuron.loss_and_grads(X, y[:5])
+
+
 def test_xor_defeats_one_neuron():
     X_xor = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
     y_xor = np.array([0, 1, 1, 0])

@@ -88,14 +88,17 @@ class MLP:
         dtypes = {np.asarray(v).dtype for v in state.values()}
         if len(dtypes) != 1:
             raise ShapeError(f"all parameters must share one dtype, got {sorted(map(str, dtypes))}")
+        (dtype,) = dtypes
+        if not np.issubdtype(dtype, np.floating):  # integer weights would truncate every input
+            raise ShapeError(f"parameters must be floating point (float32 or float64), got {dtype}")
         for name in expected:
             if np.shape(state[name]) != self.params[name].shape:
                 raise ShapeError(
                     f"{name} has shape {np.shape(state[name])}, expected "
                     f"{self.params[name].shape} for sizes {self.sizes}"
                 )
-        self.params = {name: np.array(state[name], copy=True) for name, _ in
-                       sorted(state.items(), key=lambda kv: _order(kv[0]))}
+        self.params = {name: np.array(state[name], copy=True) for pair in self.names
+                       for name in pair}
 
     # ------------------------------------------------------------------ forward / backward
 
@@ -116,13 +119,12 @@ class MLP:
         for l, (w_name, b_name) in enumerate(self.names):
             Z = A @ self.params[w_name].T  # (m, n_l)
             Z += self.params[b_name]
-            if l == last:
-                self._cache = (inputs, pre_acts)
-                return Z
-            pre_acts.append(Z)
-            A = self._act.f(Z)
-            inputs.append(A)
-        raise AssertionError("unreachable")
+            if l < last:  # hidden layer; the last layer's Z are the logits
+                pre_acts.append(Z)
+                A = self._act.f(Z)
+                inputs.append(A)
+        self._cache = (inputs, pre_acts)
+        return Z
 
     def loss_and_dlogits(self, Z: np.ndarray, y) -> tuple[float, np.ndarray]:
         """Mean loss of logits ``Z`` (m, n_L) and the fused head gradient ``dE/dZ`` (m, n_L)."""
@@ -146,7 +148,8 @@ class MLP:
         dZ /= self.dtype.type(m)
         return float(loss), dZ
 
-    _loss_and_dlogits = loss_and_dlogits  # the name groundup.engines.scratch first used
+    # groundup.engines.scratch still calls the old private name; drop this once it does not
+    _loss_and_dlogits = loss_and_dlogits
 
     def backward(self, dZ: np.ndarray) -> dict[str, np.ndarray]:
         """Gradients of every parameter from ``dZ = dE/d(logits)`` and the last forward's cache."""
@@ -207,8 +210,3 @@ class MLP:
 
     def __repr__(self) -> str:
         return f"MLP({self.sizes}, activation={self.activation!r}, dtype={self.dtype})"
-
-
-def _order(name: str) -> tuple[int, str]:
-    index, kind = name.split(".")
-    return int(index), kind

@@ -64,6 +64,13 @@ class _Neuron:
             )
         return X
 
+    def _targets(self, y, m: int) -> np.ndarray:
+        """Targets as a vector of shape (m,); a column (m, 1) is flattened, never broadcast."""
+        y = np.asarray(y, dtype=self.dtype).reshape(-1)
+        if len(y) != m:
+            raise ShapeError(f"X has {m} rows but y has {len(y)} targets; they must match")
+        return y
+
     def logits(self, X) -> np.ndarray:
         """Pre-activation ``z = X w + b`` of shape (m,)."""
         X = self._rows(X)
@@ -81,7 +88,7 @@ class _Neuron:
     ):
         """Gradient descent ``θ ← θ - lr ∂E/∂θ``; appends each epoch's cost to ``history``."""
         X = self._rows(X)
-        y = np.asarray(y, dtype=self.dtype).reshape(-1)
+        y = self._targets(y, len(X))
         opt = ArrayOptimizer("sgd", lr=lr)
         self.history += fit_loop(self, X, y, opt, epochs, mode, batch_size, seed)
         return self
@@ -99,7 +106,7 @@ class LinearNeuron(_Neuron):
     def loss_and_grads(self, X, y) -> tuple[float, dict[str, np.ndarray]]:
         """MSE and its gradients ``{"weight": (n,), "bias": ()}`` on the rows of ``X``."""
         X = self._rows(X)
-        r = self.logits(X) - y  # residuals (m,)
+        r = self.logits(X) - self._targets(y, len(X))  # residuals (m,)
         dz = (2 / len(X)) * r
         grads = {"weight": X.T @ dz, "bias": np.sum(dz)}
         return float(np.mean(r * r)), grads
@@ -127,7 +134,7 @@ class LogisticNeuron(_Neuron):
         """Mean BCE and its gradients ``{"weight": (n,), "bias": ()}`` on the rows of ``X``."""
         X = self._rows(X)
         z = self.logits(X)
-        y = np.asarray(y, dtype=self.dtype)
+        y = self._targets(y, len(X))
         dz = (sigmoid(z) - y) / len(X)  # (m,)
         grads = {"weight": X.T @ dz, "bias": np.sum(dz)}
         return float(np.mean(bce_with_logits(z, y))), grads
