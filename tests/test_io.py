@@ -217,3 +217,19 @@ def test_safetensors_big_endian_input_and_bad_dtype():
     assert raw.endswith(np.arange(6, dtype="<f4").tobytes())
     with pytest.raises(TypeError, match="complex128"):
         io.safetensors_bytes({"z": np.zeros(2, dtype=np.complex128)})
+
+
+def test_atomic_path_streams_with_normal_permissions_and_cleans_up(tmp_path):
+    target = tmp_path / "sub" / "arr.npy"
+    with io.atomic_path(target) as tmp, open(tmp, "wb") as out:
+        assert tmp.parent == target.parent and not target.exists()  # nothing visible yet
+        np.save(out, np.arange(3), allow_pickle=False)
+    np.testing.assert_array_equal(np.load(target), np.arange(3))
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's 0o600
+    with pytest.raises(KeyboardInterrupt), io.atomic_path(target) as tmp:
+        tmp.write_bytes(b"half")
+        raise KeyboardInterrupt
+    np.testing.assert_array_equal(np.load(target), np.arange(3))
+    assert os.listdir(target.parent) == ["arr.npy"]

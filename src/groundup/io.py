@@ -1,6 +1,7 @@
 """Files written whole or not at all, and weights stored without pickle.
 
-Every file groundup writes goes through :func:`atomic_write`: the bytes go to a temporary file
+Every file groundup writes goes through :func:`atomic_write` (or :func:`atomic_path` when the
+writer streams): the bytes go to a temporary file
 in the same folder, are flushed to disk, and the temporary file is then renamed over the target
 with :func:`os.replace`. A rename within one file system is atomic, so a reader (or a run resumed
 after ``kill -9``) sees either the old file or the new one, never half of each.
@@ -12,10 +13,11 @@ code, unlike pickle, and PyTorch reads the same file with ``safetensors.torch.lo
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ import numpy as np
 from groundup.errors import DataError
 
 __all__ = [
+    "atomic_path",
     "atomic_write",
     "atomic_write_json",
     "load_safetensors",
@@ -34,32 +37,45 @@ __all__ = [
 ]
 
 
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``path`` to write into; on success it replaces ``path``.
+
+    For writers that stream (a download, ``np.save``); :func:`atomic_write` is this with bytes
+    already in memory. Parent folders are created; the file gets the permissions ``open`` would
+    give (or keeps the old file's). On any exception, Ctrl-C included, the temporary file is
+    removed and ``path`` is left as it was.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp_name)
+        os.chmod(tmp_name, _file_mode(path))  # mkstemp makes 0o600; give what open() would
+        fd = os.open(tmp_name, os.O_RDWR)
+        try:
+            os.fsync(fd)  # the bytes reach the disk before the rename makes them visible
+        finally:
+            os.close(fd)
+        os.replace(tmp_name, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise
+    _fsync_dir(path.parent)
+
+
 def atomic_write(path: str | os.PathLike, data: bytes | str) -> Path:
     """Write ``data`` to ``path`` atomically; return the path.
 
     Parent folders are created. ``str`` data is encoded as UTF-8. On any error the temporary
     file is removed and the previous content of ``path`` (if any) is left untouched.
     """
-    path = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.chmod(tmp_name, _file_mode(path))  # mkstemp makes 0o600; give what open() would
-        with os.fdopen(fd, "wb") as tmp:
-            tmp.write(payload)
-            tmp.flush()
-            os.fsync(tmp.fileno())  # the bytes reach the disk before the rename makes them visible
-        os.replace(tmp_name, path)
-    except BaseException:
-        # BaseException too: a Ctrl-C mid-write must not leave a stray temporary file behind.
-        try:
-            os.unlink(tmp_name)
-        except FileNotFoundError:
-            pass
-        raise
-    _fsync_dir(path.parent)
-    return path
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(payload)
+    return Path(path)
 
 
 def _file_mode(path: Path) -> int:

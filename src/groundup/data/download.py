@@ -11,8 +11,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from groundup.data.files import atomic_path
 from groundup.errors import DataError
+from groundup.io import atomic_path
 
 TIMEOUT_S = 30
 

@@ -1,18 +1,16 @@
-"""Where data files live, atomic writes, and checksums.
+"""Where data files live, and checksums.
 
 A data file is looked for in, in order: the ``data_dir`` argument, ``$GROUNDUP_DATA_DIR``, and the
 cache ``~/.cache/groundup`` (``$GROUNDUP_CACHE_DIR`` overrides it). In each directory the file may
-sit at the top level or in a sub-folder named after the set (``<dir>/mnist/<file>``). Downloads and
-the parsed-array cache go to the cache directory (or to ``data_dir`` when one is given).
+sit at the top level or in a sub-folder named after the set (``<dir>/mnist/<file>``). Downloads go
+to ``data_dir`` when one is given, else to the cache directory; the parsed-array cache always goes
+to the cache directory.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 ENV_DATA_DIR = "GROUNDUP_DATA_DIR"
@@ -61,28 +59,6 @@ def searched_places(
 ) -> str:
     """The places :func:`find_file` looked, for error messages."""
     return ", ".join(str(d / sub / filename) for d in data_dirs(data_dir) for sub in subdirs)
-
-
-@contextlib.contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success rename it onto ``path``.
-
-    Readers never see a half-written file: the rename (``os.replace``) is atomic on POSIX and
-    Windows. On an exception the temporary file is removed and ``path`` is left as it was.
-    (``groundup.io.atomic_write`` does the same for data already in memory; this form lets a
-    download or ``np.save`` stream into the file.)
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def sha256_bytes(data: bytes) -> str:

@@ -33,7 +33,6 @@ import numpy as np
 from groundup.data.dataset import Dataset
 from groundup.data.download import download as _download
 from groundup.data.files import (
-    atomic_path,
     cache_dir,
     find_file,
     searched_places,
@@ -42,6 +41,7 @@ from groundup.data.files import (
 )
 from groundup.data.idx import decompress, parse_idx
 from groundup.errors import DataError
+from groundup.io import atomic_path, atomic_write
 
 
 @dataclass(frozen=True)
@@ -214,8 +214,7 @@ def _record_source(cached: Path, source: Path) -> None:
     stamps = [s for s in _verified_sources(cached) if s[0] != str(source.resolve())]
     stamps.append(_stamp(source))
     try:
-        with atomic_path(_sources_path(cached)) as tmp:
-            tmp.write_text(json.dumps(stamps))
+        atomic_write(_sources_path(cached), json.dumps(stamps))
     except OSError:
         pass  # without the record the source is simply verified again next time
 
