@@ -21,7 +21,7 @@ SECOND_LOAD = """
 import sys, time
 from groundup.data import load
 t = time.perf_counter()
-load("mnist", cache_dir=sys.argv[1], download=False)
+load("mnist", data_dir=sys.argv[2] or None, cache_dir=sys.argv[1], download=False)
 print(time.perf_counter() - t)
 """
 
@@ -45,7 +45,7 @@ def main() -> None:
             seconds.append(time.perf_counter() - t)
         fresh = float(
             subprocess.run(
-                [sys.executable, "-c", SECOND_LOAD, cache],
+                [sys.executable, "-c", SECOND_LOAD, cache, args.data_dir or ""],
                 capture_output=True, text=True, check=True,
             ).stdout
         )  # fmt: skip
