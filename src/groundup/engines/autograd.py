@@ -13,8 +13,6 @@ the hot path of ``groundup train mnist``: per step it allocates only what the gr
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from groundup import nn, optim
@@ -55,11 +53,10 @@ def build_optimizer(params, opt: OptimizerSpec):
 
 
 def _loss(z: Tensor, yb: np.ndarray, binary: bool) -> Tensor:
-    if binary:  # one logit per example: targets of shape (m, 1) as floats
-        with warnings.catch_warnings():
-            # these are logits by construction; small ones in [0, 1] are not "sigmoid twice"
-            warnings.simplefilter("ignore", UserWarning)
-            return F.binary_cross_entropy_with_logits(z, yb.astype(z.data.dtype).reshape(-1, 1))
+    """Mean BCE from one logit per example (targets as floats of shape (m, 1)), else mean
+    cross-entropy over C logits with integer targets."""
+    if binary:
+        return F.binary_cross_entropy_with_logits(z, yb.astype(z.data.dtype).reshape(-1, 1))
     return F.cross_entropy(z, yb)
 
 

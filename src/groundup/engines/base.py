@@ -204,14 +204,30 @@ class OptimizerSpec:
 
 
 class Engine(ABC):
-    """A model plus its optimizer, behind the five calls the training loop needs.
+    """A model plus its optimizer, behind the few calls the training loop needs.
+
+    The contract (every engine, same arrays in, same arrays out):
+
+    ``Engine(spec, state, optimizer)``
+        build the network of ``spec`` with the weights ``state`` (drawn once by
+        :meth:`ModelSpec.init_state`) and the optimizer of ``optimizer``;
+    ``train_step(xb, yb) -> (loss, n_correct)``
+        one forward, backward and update on a batch. ``loss`` is the batch's mean loss (a
+        Python float) *before* the update; ``n_correct`` (an int) counts the examples of the
+        batch the network classified correctly in that same forward pass. The design note's
+        ``train_step(xb, yb) -> loss`` returns this second number too, so the loop's train
+        accuracy costs no second forward pass;
+    ``logits(X)``
+        logits of shape (m, n_outputs), no graph recorded;
+    ``state_dict()`` / ``load_state_dict(state)``
+        parameters as ``{name: ndarray}`` with PyTorch's ``nn.Sequential`` names and shapes;
+    ``optimizer_state()`` / ``load_optimizer_state(arrays, counters)``
+        the optimizer's buffers, engine-neutral: arrays named ``"<param>.<key>"`` (keys as in
+        ``torch.optim``: ``momentum_buffer``, ``exp_avg``, ``exp_avg_sq``, ``square_avg``)
+        and integer step counters ``{"<param>": step}``, so a checkpoint resumes exactly.
 
     Arrays go in and out as NumPy: ``xb`` float32 of shape (m, n_inputs), ``yb`` int64 of shape
-    (m,) with class indices. State dicts use PyTorch's ``nn.Sequential`` names.
-    Optimizer state is exported engine-neutrally as arrays named ``"<param>.<key>"`` (keys as in
-    ``torch.optim``: ``momentum_buffer``, ``exp_avg``, ``exp_avg_sq``, ``square_avg``) plus
-    integer step counters ``{"<param>": step}``, so a checkpoint written by one engine resumes
-    exactly in the same engine.
+    (m,) with class indices 0..C-1 (0 or 1 for a binary head).
     """
 
     name = "engine"
@@ -222,7 +238,10 @@ class Engine(ABC):
 
     @abstractmethod
     def train_step(self, xb: np.ndarray, yb: np.ndarray) -> tuple[float, int]:
-        """One forward, backward and update on a batch; returns (mean loss, correct predictions)."""
+        """One forward, backward and update on a batch.
+
+        Returns ``(mean loss before the update, number of correctly classified examples)``.
+        """
 
     @abstractmethod
     def logits(self, X: np.ndarray) -> np.ndarray:

@@ -48,7 +48,7 @@ class ScratchEngine(Engine):
     def train_step(self, xb, yb):
         model = self.model
         Z = model.forward(xb)  # (m, n_outputs)
-        loss, dZ = model._loss_and_dlogits(Z, yb)  # dE/dZ, the fused head gradient
+        loss, dZ = model.loss_and_dlogits(Z, yb)  # dE/dZ, the fused head gradient
         grads = model.backward(dZ)
         params = model.params
         for name, g in grads.items():
