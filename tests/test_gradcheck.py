@@ -64,3 +64,20 @@ def test_float32_and_shape_mismatches_are_refused():
         gradcheck(lambda: (0.0, {"a": np.zeros(2)}), {"a": np.zeros(2, np.float32)})
     with pytest.raises(GroundupError, match="shape"):
         gradcheck(lambda: (0.0, {"a": np.zeros(3)}), {"a": np.zeros(2)})
+
+
+def test_non_contiguous_parameters_are_nudged_in_place():
+    # a transposed view or Fortran-ordered array: reshape(-1) would copy, and nudging the copy
+    # would leave the loss unchanged (numeric gradient 0, relative error 1)
+    base = np.arange(1.0, 7.0).reshape(3, 2)
+    params = {"Wt": base.T, "F": np.asfortranarray(base), "s": np.array(0.5)}
+    before = {k: v.copy() for k, v in params.items()}
+
+    def f():
+        loss = sum(float(np.sum(v**2)) for v in params.values())
+        return loss, {k: 2 * v for k, v in params.items()}
+
+    errors = gradcheck(f, params)
+    assert max(errors.values()) < 1e-8, errors
+    for k, v in params.items():
+        np.testing.assert_array_equal(v, before[k])

@@ -68,20 +68,20 @@ def gradcheck(
             raise GroundupError(
                 f"gradient of {name!r} has shape {analytic[name].shape}, parameter {p.shape}"
             )
-        flat = p.reshape(-1)  # a view: nudging it nudges the parameter
-        if max_entries is None or max_entries >= flat.size:
-            indices = np.arange(flat.size)
+        if max_entries is None or max_entries >= p.size:
+            indices = np.arange(p.size)
         else:
-            indices = rng.choice(flat.size, size=max_entries, replace=False)
+            indices = rng.choice(p.size, size=max_entries, replace=False)
         a = analytic[name].reshape(-1)[indices]
         numeric = np.empty(len(indices))
         for k, i in enumerate(indices):
-            original = flat[i]
-            flat[i] = original + eps
+            at = np.unravel_index(i, p.shape)  # indexes p itself, whatever its memory layout
+            original = p[at]
+            p[at] = original + eps
             plus = loss_and_grads()[0]
-            flat[i] = original - eps
+            p[at] = original - eps
             minus = loss_and_grads()[0]
-            flat[i] = original
+            p[at] = original
             numeric[k] = (plus - minus) / (2 * eps)
         scale = max(np.max(np.abs(a), initial=0.0), np.max(np.abs(numeric), initial=0.0))
         errors[name] = 0.0 if scale == 0 else float(np.max(np.abs(a - numeric)) / scale)
