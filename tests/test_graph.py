@@ -27,6 +27,10 @@ def test_primer_graph_text_shows_values_and_gradients():
         "        └── c = 2  [leaf]  dJ/dc = 9",
     ])
     assert all(t.grad is None for t in leaves)  # printing does not touch .grad
+    text = graph_text(J)
+    J.backward()  # a spent graph still prints, with the same gradients, and .grad is kept
+    assert graph_text(J) == text
+    assert [t.grad.item() for t in leaves] == [3.0, 6.0, 9.0]
 
 
 def test_shared_values_are_marked_and_dot_is_written(tmp_path):

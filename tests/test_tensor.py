@@ -113,6 +113,27 @@ def test_broadcast_gradients_have_exactly_the_input_shape(shapes):
     assert np.all(a.grad == np.prod(shapes.result_shape) / max(a.data.size, 1))
 
 
+def test_second_backward_through_a_graph_raises_unless_retained():
+    # PyTorch: "Trying to backward through the graph a second time ... retain_graph=True"
+    x = tensor([1.0, 2.0], requires_grad=True)
+    loss = (x * x).sum()
+    loss.backward()
+    with pytest.raises(GroundupError, match=r"retain_graph=True"):
+        loss.backward()
+    np.testing.assert_array_equal(x.grad, [2.0, 4.0])  # the refused call added nothing
+    h = x * 3  # a shared intermediate: the second loss reaches the spent h
+    (h * h).sum().backward()
+    with pytest.raises(GroundupError, match="earlier backward"):
+        (h + 1).sum().backward()
+    x.grad = None
+    loss = (x * x).sum()
+    loss.backward(retain_graph=True)
+    loss.backward()  # allowed once retained; the two gradients add up, as in PyTorch
+    np.testing.assert_array_equal(x.grad, [4.0, 8.0])
+    with pytest.raises(GroundupError, match="retain_graph"):
+        loss.backward()
+
+
 def test_gradients_accumulate_and_reuse_sums():
     x = tensor([1.0, 2.0], requires_grad=True)
     (x * x).sum().backward()  # d/dx Σx² = 2x, x used twice in one op

@@ -33,15 +33,16 @@ from groundup.autograd.function import run_backward, topological_order
 def node_gradients(root) -> dict[int, np.ndarray]:
     """``id(node) -> d(root)/d(node)`` for every node; needs a one-element ``root``.
 
-    Runs the same backward sweep as ``root.backward()`` but stores nothing in ``.grad``.
+    Runs the same backward sweep as ``root.backward()`` but leaves ``.grad`` as it was; it
+    works before or after ``root.backward()`` (a spent graph still holds its rules).
     """
     record: dict[int, np.ndarray] = {}
     if root.requires_grad:
-        saved = {id(t): t.grad for t in topological_order(root) if t._backward is None}
         leaves = [t for t in topological_order(root) if t._backward is None]
-        run_backward(root, np.ones(root.data.shape, dtype=root.data.dtype), record)
-        for t in leaves:
-            t.grad = saved[id(t)]
+        saved = [t.grad for t in leaves]
+        run_backward(root, np.ones(root.data.shape, dtype=root.data.dtype), record=record)
+        for t, grad in zip(leaves, saved, strict=True):
+            t.grad = grad
     return record
 
 

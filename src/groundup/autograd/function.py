@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from groundup.errors import GroundupError
+
 
 def unbroadcast(g: np.ndarray, shape: tuple) -> np.ndarray:
     """Sum ``g`` back to ``shape``: the adjoint of NumPy broadcasting.
@@ -69,7 +71,18 @@ def _store(leaf, g: np.ndarray) -> None:
         leaf.grad = leaf.grad + g
 
 
-def run_backward(root, seed: np.ndarray, record: dict | None = None) -> None:
+def _spent_error(node) -> GroundupError:
+    return GroundupError(
+        f"backward() reached a part of the graph ({node._op}) that an earlier backward() already "
+        "went through, so its gradients are in .grad once already and would be added a second "
+        "time. Run the forward pass again to get a fresh loss (one per training step), or call "
+        "the first backward(retain_graph=True) if you mean to backpropagate twice (the "
+        "gradients then add up, as in PyTorch)"
+    )
+
+
+def run_backward(root, seed: np.ndarray, retain_graph: bool = False,
+                 record: dict | None = None) -> None:
     """Propagate ``seed`` = dL/d(root) to every leaf that requires a gradient.
 
     An operation's node is processed once every node that uses it has passed its gradient down
@@ -78,13 +91,22 @@ def run_backward(root, seed: np.ndarray, record: dict | None = None) -> None:
     it moves on. Leaves add each gradient into ``.grad`` as it arrives, so two ``backward()``
     calls add up, as in PyTorch; ``optimizer.zero_grad()`` clears them.
 
+    Unless ``retain_graph``, every node passed through is marked spent, and a later sweep that
+    reaches one raises before touching any ``.grad`` (PyTorch's "backward through the graph a
+    second time" error): calling ``loss.backward()`` twice by mistake would otherwise double
+    the gradients silently. The nodes keep their values and rules, so the graph can still be
+    printed.
+
     Gradients are never changed in place, so arrays are passed along without copies; the only
     copies are where one array would otherwise end up in two places (a node handing its own
     ``g`` to two parents, as ``a + b`` does, or a leaf receiving a view).
 
-    ``record``, if given, receives ``id(node) -> dL/d(node)`` for every node on the way (used
-    to print the graph with the gradients of its intermediate values).
+    ``record``, if given, receives ``id(node) -> dL/d(node)`` for every node on the way. This is
+    the read-only sweep :mod:`groundup.graph` uses to print gradients: it works on a spent graph
+    and marks nothing.
     """
+    if root._spent and record is None:
+        raise _spent_error(root)
     uses: dict = {}  # operation nodes (not leaves) -> how many recorded uses are still to come
     stack = [root]
     while stack:
@@ -93,15 +115,20 @@ def run_backward(root, seed: np.ndarray, record: dict | None = None) -> None:
                 if parent in uses:
                     uses[parent] += 1
                 else:
+                    if parent._spent and record is None:
+                        raise _spent_error(parent)
                     uses[parent] = 1
                     stack.append(parent)
     if root._backward is None:
         _store(root, seed)
         return
+    spend = not retain_graph and record is None
     grads = {root: seed}
     ready = [root]
     while ready:
         node = ready.pop()
+        if spend:
+            node._spent = True
         g = grads.pop(node, None)
         if record is not None and g is not None:
             record[id(node)] = g

@@ -38,8 +38,8 @@ class Tensor:
         Convert ``data`` to this dtype.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_parents", "_backward", "_op", "label",
-                 "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_parents", "_backward", "_op", "_spent",
+                 "label", "__weakref__")
     __array_ufunc__ = None  # make ``ndarray + Tensor`` call Tensor.__radd__, not NumPy
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
@@ -57,6 +57,7 @@ class Tensor:
         self._parents = ()
         self._backward = None
         self._op = None
+        self._spent = False
         self.label = None
 
     # ------------------------------------------------------------------ basic facts
@@ -132,11 +133,13 @@ class Tensor:
         return "tensor(" + ", ".join([body, *extras]) + ")"
 
     # ------------------------------------------------------------------ autograd
-    def backward(self, gradient=None) -> None:
+    def backward(self, gradient=None, retain_graph: bool = False) -> None:
         """Compute d(self)/d(leaf) for every leaf that requires a gradient; add it to ``leaf.grad``.
 
         ``self`` is usually the scalar loss. For a non-scalar tensor pass ``gradient``, the
         array dL/d(self) of the same shape (the "vector" in the vector-Jacobian product).
+        As in PyTorch, a graph is backpropagated once: a second ``backward()`` through any part
+        of it raises unless the first one was given ``retain_graph=True``.
         """
         if not self.requires_grad:
             raise GroundupError(
@@ -161,7 +164,7 @@ class Tensor:
                     f"backward(gradient) needs a gradient of the tensor's shape {self.shape}, "
                     f"got {seed.shape}"
                 )
-        run_backward(self, seed)
+        run_backward(self, seed, retain_graph)
 
     def detach(self) -> Tensor:
         """A new tensor sharing ``data`` but cut from the graph (no gradient flows through it)."""
@@ -371,6 +374,7 @@ def result(data: np.ndarray, parents: tuple, backward, op: str) -> Tensor:
     out.grad = None
     out.label = None
     out._op = op
+    out._spent = False
     if MODE.enabled:
         for p in parents:
             if p.requires_grad:
