@@ -97,8 +97,20 @@ def test_missing_label(tmp_path):
 
 
 def test_a_single_class(tmp_path):
-    with pytest.raises(DataError, match="single class"):
+    with pytest.raises(DataError, match=r"single class \('cat'\);"):  # not np.str_('cat')
         load_csv(_write(tmp_path, "a,y\n1,cat\n2,cat\n3,cat\n"), target="y")
+
+
+def test_unstratified_split_is_the_plain_seeded_split(tmp_path):
+    from groundup.data import train_test_split
+
+    rows = "".join(f"{k},{'pq'[k % 3 == 0]}\n" for k in range(20))
+    ds = load_csv(_write(tmp_path, "a,y\n" + rows), target="y", stratify=False, random_state=3)
+    X = np.arange(20.0).reshape(-1, 1)
+    X_train, X_test = train_test_split(X, test_size=0.2, random_state=3)
+    np.testing.assert_array_equal(ds.X_train, X_train)
+    np.testing.assert_array_equal(ds.X_test, X_test)
+    assert "at random" in ds.description
 
 
 def test_ragged_rows(tmp_path):

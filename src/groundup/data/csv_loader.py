@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from groundup.data.dataset import Dataset, split_dataset
-from groundup.data.preprocessing import LabelEncoder, train_test_split
+from groundup.data.preprocessing import LabelEncoder
 from groundup.errors import DataError
 
 MISSING = {"", "na", "nan", "n/a", "null", "none", "?"}
@@ -91,7 +91,7 @@ def _labels(path: Path, target: str, body, t: int) -> tuple[np.ndarray, list[str
     encoder = LabelEncoder().fit(values)
     if len(encoder.classes_) < 2:
         raise DataError(
-            f"{path}: target {target!r} has a single class ({encoder.classes_[0]!r}); a "
+            f"{path}: target {target!r} has a single class ({str(encoder.classes_[0])!r}); a "
             "classifier needs at least two"
         )
     return encoder.transform(values), [str(c) for c in encoder.classes_]
@@ -142,13 +142,15 @@ def load_csv(
     y, classes = _labels(path, header[t], body, t)
     description = f"{path.name}: {len(body)} rows, target {header[t]!r}."
     feature_names = [header[c] for c in columns]
-    if not stratify and test_size:
-        X_train, X_test, y_train, y_test = train_test_split(
-            X, y, test_size=test_size, random_state=random_state
-        )
-        return Dataset(
-            path.stem, X_train, y_train, X_test, y_test, classes, description, feature_names, None
-        )
     return split_dataset(
-        path.stem, X, y, classes, description, feature_names, None, test_size, random_state
+        path.stem,
+        X,
+        y,
+        classes,
+        description,
+        feature_names,
+        None,
+        test_size,
+        random_state,
+        stratify,
     )

@@ -99,19 +99,24 @@ def split_dataset(
     image_shape: tuple | None = None,
     test_size=0.2,
     random_state=42,
+    stratify: bool = True,
 ) -> Dataset:
     """A :class:`Dataset` from one ``(X, y)``: stratified split, ``test_size=0`` keeps all in train.
 
-    The split is :func:`groundup.data.train_test_split` with ``stratify=y``; with ``test_size=0``
-    the rows stay in their original order and the test arrays are empty.
+    The split is :func:`groundup.data.train_test_split` with ``stratify=y`` (or without, when
+    ``stratify=False``); with ``test_size=0`` the rows stay in their original order and the test
+    arrays are empty.
     """
     from groundup.data.preprocessing import train_test_split
 
     if test_size:
         X_train, X_test, y_train, y_test = train_test_split(
-            X, y, test_size=test_size, random_state=random_state, stratify=y
+            X, y, test_size=test_size, random_state=random_state, stratify=y if stratify else None
         )
-        how = f" Split stratified, test_size={test_size}, random_state={random_state}."
+        how = (
+            f" Split {'stratified' if stratify else 'at random'}, test_size={test_size}, "
+            f"random_state={random_state}."
+        )
     else:
         X_train, X_test, y_train, y_test = X, X[:0], y, y[:0]
         how = " Everything in train (test_size=0), in the original order."
