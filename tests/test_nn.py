@@ -147,6 +147,23 @@ def test_layers_forward():
     assert nn.Flatten()(groundup.ones(2, 1, 28, 28)).shape == (2, 784)
     emb = nn.Embedding(10, 3)
     assert emb(np.array([[1, 2], [3, 3]])).shape == (2, 2, 3)
+    np.testing.assert_allclose(nn.LogSoftmax(dim=1)(x).data.ravel(),
+                               F.log_softmax(x, 1).data.ravel())
+    assert not isinstance(nn.LogSoftmax(), nn.Softmax)  # a different layer, not a kind of it
+
+
+def test_parameter_dtype_and_loss_modules():
+    assert nn.Parameter([1.0, 2.0]).dtype == np.float32  # Python floats: float32, as torch
+    assert nn.Parameter([1, 2]).dtype == np.float32
+    assert nn.Parameter(np.zeros(2)).dtype == np.float64  # a float64 array keeps its dtype
+    z, y = tensor([[0.0, np.log(3.0)]]), np.array([1])
+    assert nn.CrossEntropyLoss()(z, y).item() == pytest.approx(-np.log(0.75), rel=1e-6)
+    assert nn.NLLLoss(reduction="sum")(F.log_softmax(z, 1), y).item() == pytest.approx(
+        -np.log(0.75), rel=1e-6)
+    p, t = tensor([[0.25]]), np.array([[1.0]])
+    assert nn.BCELoss()(p, t).item() == pytest.approx(np.log(4), rel=1e-6)
+    assert nn.MSELoss(reduction="none")(p, t).tolist() == [[0.5625]]
+    assert not isinstance(nn.MSELoss(), nn.NLLLoss)
 
 
 # ---------------------------------------------------------------------------- losses

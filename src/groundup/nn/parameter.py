@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from groundup.autograd import Tensor
+from groundup.autograd.tensor import as_array
 
 
 class Parameter(Tensor):
@@ -23,7 +24,7 @@ class Parameter(Tensor):
     def __init__(self, data, requires_grad: bool = True):
         if isinstance(data, Tensor):
             data = data.data
-        arr = np.asarray(data)
+        arr = as_array(data)  # Python floats -> float32, as torch.nn.Parameter
         if arr.dtype.kind != "f":
             arr = arr.astype(np.float32)
         super().__init__(arr, requires_grad=requires_grad)
