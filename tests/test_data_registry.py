@@ -179,6 +179,18 @@ def test_datasets_command_lists_every_set(tmp_path, monkeypatch, capsys):
     assert "copy files" in out and "package" in out and str(tmp_path) in out
 
 
+def test_datasets_command_piped_prints_every_cell_whole(tmp_path, monkeypatch, capsys):
+    # rich would fit a pipe into 80 columns and cut "60000+10000" to "60000+100…"
+    from groundup.cli import main
+
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.setenv("GROUNDUP_CACHE_DIR", str(tmp_path / "cache"))
+    assert main(["datasets", "--data-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "…" not in out
+    assert "60000+10000 x 28x28" in out and "10 (T-shirt/top, ..., Ankle boot)" in out
+
+
 def test_datasets_command_in_a_subprocess(tmp_path):
     env = {**os.environ, "GROUNDUP_CACHE_DIR": str(tmp_path / "c"), "COLUMNS": "200"}
     code = "import sys; from groundup.cli import main; sys.exit(main(sys.argv[1:]))"

@@ -34,8 +34,9 @@ def run(args: argparse.Namespace) -> int:
     from groundup.data import data_dirs, is_available, list_datasets
 
     table = Table(title="groundup data sets", show_lines=False)
-    table.add_column("name", no_wrap=True)
-    for column in ("shape", "classes", "source", "licence", "available"):
+    for column in ("name", "shape"):  # never cut: "60000+10000 x 28x28" is one word to rich
+        table.add_column(column, no_wrap=True)
+    for column in ("classes", "source", "licence", "available"):
         table.add_column(column)
     for info in list_datasets():
         if info.kind == "embedded":
@@ -57,6 +58,9 @@ def run(args: argparse.Namespace) -> int:
             available,
         )
     console = Console()
+    if not console.is_terminal:  # a pipe or a file has no width to fit: print every cell whole
+        natural = console.measure(table, options=console.options.update_width(1000)).maximum
+        console = Console(width=max(natural, console.width))
     console.print(table)
     console.print("data directories searched: " + ", ".join(map(str, data_dirs(args.data_dir))))
     return 0
