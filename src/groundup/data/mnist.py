@@ -313,5 +313,5 @@ def load_idx_set(name: str, data_dir=None, download: bool = True, cache_dir=None
         classes=list(spec.classes),
         description=spec.description,
         feature_names=None,
-        image_shape=(28, 28),
+        image_shape=spec.train_images.shape[1:],
     )

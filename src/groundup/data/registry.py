@@ -27,10 +27,12 @@ from groundup.errors import DataError
 
 
 def _file_set(spec: mnist.IdxSet, license: str, source: str) -> DatasetInfo:
+    n_train, *image = spec.train_images.shape
+    n_test = spec.test_images.shape[0]
     return DatasetInfo(
         name=spec.name,
         kind="file",
-        shape="60000+10000 x 28x28",
+        shape=f"{n_train}+{n_test} x {'x'.join(map(str, image))}",
         classes=spec.classes,
         source=source,
         license=license,
