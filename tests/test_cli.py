@@ -1,6 +1,7 @@
 """The command line: every sub-command end to end, and one-line errors (never a traceback)."""
 
 import gzip
+import json
 import os
 import re
 import subprocess
@@ -41,7 +42,7 @@ def test_train_help_documents_every_option(capsys):
     assert code == 0
     for option in ("--recipe", "--model", "--hidden", "--activation", "--optimizer", "--lr",
                    "--momentum", "--epochs", "--batch-size", "--engine", "--seed", "--target",
-                   "--data-dir", "--out", "--resume"):  # fmt: skip
+                   "--data-dir", "--out", "--resume", "--patience", "--monitor"):  # fmt: skip
         assert option in out
 
 
@@ -61,6 +62,24 @@ def test_train_help_documents_every_option(capsys):
         (["evaluate", "nowhere"], "not a run folder"),
         (["predict", "nowhere", "x.png"], "not a run folder"),
         (["compare", "penguins-mlp", "--engines", "scratch,jax"], "unknown engine"),
+        (["compare", "penguins-mlp", "--engines", ","], "no engine given"),
+        (["train", "penguins", "--seed", "-1"], "whole number >= 0"),
+        (["compare", "penguins-mlp", "--seed", "-1"], "whole number >= 0"),
+        (["gradcheck", "--seed", "-1"], "whole number >= 0"),
+        (["train", "penguins", "--lr", "abc"], "expected a number"),
+        (["train", "penguins", "--lr", "nan"], "positive number"),
+        (["train", "penguins", "--hidden", "0"], "positive integers"),
+        (["train", "penguins", "--batch-size", "0"], "positive integer"),
+        (["train", "penguins", "--momentum", "1"], "[0, 1)"),
+        (["train", "penguins", "--patience", "0"], "positive integer"),
+        (["train", "penguins", "--monitor", "loss"], "invalid choice"),
+        (["train", "--resume", "nowhere", "--patience", "3"], "drop --patience"),
+        (["train", "--resume", "nowhere", "--seed", "0"], "drop --seed"),
+        (["train", "penguins", "--data-dir", "no/such/folder"], "no such folder"),
+        (["evaluate", "nowhere", "--data-dir", "no/such/folder"], "no such folder"),
+        (["lesson", "run", "mnist", "--data-dir", "no/such/folder"], "no such folder"),
+        (["train", "data.csv"], "no such CSV file"),
+        (["predict", "nowhere", "x.png", "--top", "0"], "positive integer"),
     ],
 )
 def test_bad_arguments_give_one_line_and_a_nonzero_exit(argv, message, capsys, tmp_path,
@@ -185,6 +204,23 @@ def test_resume_a_finished_run_rewrites_its_outputs(penguins_run, capsys):
                               "--quiet", "--no-plots"], capsys)  # fmt: skip
     assert code == 0, err
     assert "resuming" in out and "Epoch 70/70" in out
+
+
+def test_patience_stops_early_and_is_kept_for_resume(tmp_path, capsys):
+    out_dir = tmp_path / "run"
+    # Adam at lr 0.1 reaches its best test accuracy within a few epochs, then plateaus
+    code, out, err = run_cli(["train", "penguins", "--lr", "0.1", "--epochs", "200",
+                              "--patience", "3", "--monitor", "test_acc", "--out", str(out_dir),
+                              "--quiet", "--no-plots"], capsys)  # fmt: skip
+    assert code == 0, err
+    assert "early stopping after epoch" in out and "test_acc has not improved" in out
+    config = json.loads((out_dir / "config.json").read_text())["run"]
+    assert config["patience"] == 3 and config["monitor"] == "test_acc"
+    epochs = len((out_dir / "history.jsonl").read_text().splitlines())
+    assert epochs < 200
+    code, out, err = run_cli(["train", "--resume", str(out_dir), "--quiet", "--no-plots"], capsys)
+    assert code == 0, err  # the stopped run stays stopped
+    assert len((out_dir / "history.jsonl").read_text().splitlines()) == epochs
 
 
 def test_list_recipes(capsys):

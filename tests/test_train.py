@@ -147,6 +147,44 @@ def test_early_stopping():
     assert any("early stopping" in n for n in history.notes)
 
 
+class _Stoppable:
+    """Just what EarlyStopping touches: ``stop`` and ``note``."""
+
+    def __init__(self):
+        self.stop, self.notes = False, []
+
+    def note(self, message):
+        self.notes.append(message)
+
+
+@pytest.mark.parametrize(
+    ("monitor", "values", "stopped_after"),
+    [
+        ("test_loss", [0.9, 0.8, 0.85, 0.79, 0.7], None),  # improves again within patience 2
+        ("test_loss", [0.9, 0.8, 0.85, 0.81, 0.7], 4),  # 2 epochs not below 0.8
+        ("test_acc", [0.5, 0.6, 0.6, 0.55, 0.9], 4),  # accuracy: higher is better
+        ("test_acc", [0.5, 0.6, 0.55, 0.7, 0.65], None),
+    ],
+)
+def test_early_stopping_min_and_max(monitor, values, stopped_after):
+    stopper, t = EarlyStopping(monitor=monitor, patience=2), _Stoppable()
+    for epoch, value in enumerate(values, start=1):
+        stopper.on_epoch_end(t, {"epoch": epoch, monitor: value})
+        if t.stop:
+            break
+    assert (epoch if t.stop else None) == stopped_after
+    assert stopper.mode == ("max" if monitor == "test_acc" else "min")
+
+
+def test_early_stopping_falls_back_to_training_columns():
+    stopper, t = EarlyStopping(monitor="test_acc", patience=1), _Stoppable()
+    stopper.on_epoch_end(t, {"epoch": 1, "loss": 0.5, "train_acc": 0.8})
+    stopper.on_epoch_end(t, {"epoch": 2, "loss": 0.1, "train_acc": 0.7})  # no test set
+    assert t.stop and stopper.best == 0.8
+    with pytest.raises(ValueError, match="mode"):
+        EarlyStopping(mode="up")
+
+
 def test_snapshots_at_given_steps():
     snaps = Snapshots(steps=(0, 3, 10, 1000))
     t = trainer(epochs=2, callbacks=[snaps])

@@ -27,7 +27,7 @@ from groundup.engines.base import ENGINES, ModelSpec, OptimizerSpec, make_engine
 from groundup.errors import DataError, GroundupError
 from groundup.io import atomic_write_json, load_safetensors, save_safetensors
 from groundup.recipes import DEFAULT_RECIPE, Recipe, get_recipe, recipe_for_dataset
-from groundup.train import Checkpointer, Snapshots, Trainer, load_checkpoint
+from groundup.train import Checkpointer, EarlyStopping, Snapshots, Trainer, load_checkpoint
 from groundup.train.prepare import Prepared, prepare
 
 __all__ = [
@@ -42,6 +42,8 @@ __all__ = [
 
 #: PyTorch's default learning rates, used when ``--optimizer`` changes and ``--lr`` is not given.
 DEFAULT_LR = {"sgd": 0.01, "adam": 1e-3, "adamw": 1e-3, "rmsprop": 1e-2}
+#: History columns early stopping can watch.
+MONITORS = ("test_loss", "test_acc")
 
 
 @dataclass
@@ -62,6 +64,8 @@ class RunConfig:
     target: str | None = None
     data_dir: str | None = None
     snapshot_steps: tuple[int, ...] = (0, 100, 500, 2000)
+    patience: int | None = None  # early stopping: epochs without improvement of `monitor`
+    monitor: str = "test_loss"  # test_loss (lower is better) or test_acc (higher is better)
 
     def to_dict(self) -> dict:
         return {
@@ -70,7 +74,8 @@ class RunConfig:
             "optimizer": self.optimizer.to_dict(), "epochs": self.epochs,
             "batch_size": self.batch_size, "engine": self.engine, "seed": self.seed,
             "preprocess": self.preprocess, "target": self.target, "data_dir": self.data_dir,
-            "snapshot_steps": list(self.snapshot_steps),
+            "snapshot_steps": list(self.snapshot_steps), "patience": self.patience,
+            "monitor": self.monitor,
         }  # fmt: skip
 
     @classmethod
@@ -79,7 +84,8 @@ class RunConfig:
             d["recipe"], d["dataset"], d["model"], tuple(d["hidden"]), d["activation"],
             OptimizerSpec.from_dict(d["optimizer"]), int(d["epochs"]), d["batch_size"],
             d["engine"], int(d["seed"]), d["preprocess"], d.get("target"), d.get("data_dir"),
-            tuple(d.get("snapshot_steps", (0, 100, 500, 2000))),
+            tuple(d.get("snapshot_steps", (0, 100, 500, 2000))), d.get("patience"),
+            d.get("monitor", "test_loss"),
         )  # fmt: skip
 
 
@@ -94,13 +100,14 @@ def build_config(
     optimizer: str | None = None, lr: float | None = None, momentum: float | None = None,
     epochs: int | None = None, batch_size: int | None = None, engine: str | None = None,
     seed: int | None = None, target: str | None = None, data_dir: str | None = None,
-    full_batch: bool = False,
+    full_batch: bool = False, patience: int | None = None, monitor: str | None = None,
 ) -> RunConfig:
     """Resolve a recipe, a data set and overrides into a :class:`RunConfig`.
 
     Precedence: explicit options > the recipe (``recipe``, else the data set's own recipe, else a
     generic MLP for a CSV file) > PyTorch's defaults. ``groundup train`` with nothing given runs
-    :data:`groundup.recipes.DEFAULT_RECIPE`.
+    :data:`groundup.recipes.DEFAULT_RECIPE`. ``patience`` adds early stopping on ``monitor``
+    (``test_loss``, the default, or ``test_acc``).
     """
     if recipe is not None:
         base = get_recipe(recipe)
@@ -139,6 +146,13 @@ def build_config(
         batch_size = base.batch_size
     if batch_size is not None and batch_size < 1:
         raise GroundupError(f"--batch-size must be at least 1, got {batch_size}")
+    if patience is not None and patience < 1:
+        raise GroundupError(f"--patience must be at least 1 epoch, got {patience}")
+    monitor = monitor or "test_loss"
+    if monitor not in MONITORS:
+        raise GroundupError(f"--monitor must be one of {', '.join(MONITORS)}, got {monitor!r}")
+    if seed is not None and seed < 0:
+        raise GroundupError(f"--seed must be a non-negative integer, got {seed}")
     return RunConfig(
         recipe=base.name, dataset=data, model=model, hidden=hidden,
         activation=activation or base.activation,
@@ -146,6 +160,7 @@ def build_config(
         epochs=int(epochs), batch_size=batch_size, engine=engine,
         seed=0 if seed is None else int(seed), preprocess=preprocess,
         target=target or base.target, data_dir=data_dir, snapshot_steps=base.snapshot_steps,
+        patience=patience, monitor=monitor,
     )  # fmt: skip
 
 
@@ -208,6 +223,8 @@ def _trainer(config, prep, engine, folder, log, progress, snapshots):
     callbacks = [Checkpointer(folder / "checkpoint", history_path=folder / "history.jsonl")]
     if snapshots is not None:
         callbacks.append(snapshots)
+    if config.patience:
+        callbacks.append(EarlyStopping(config.monitor, config.patience))
     return Trainer(
         engine, prep.X_train, prep.y_train, prep.X_test, prep.y_test, epochs=config.epochs,
         batch_size=config.batch_size, seed=config.seed, callbacks=callbacks, log=log,

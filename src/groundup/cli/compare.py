@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from groundup.cli.train import positive_int
+from groundup.cli.train import existing_dir, non_negative_int, positive_int
 
 
 def register(subparsers) -> None:
@@ -18,10 +18,11 @@ def register(subparsers) -> None:
     p.add_argument("recipe", choices=list(RECIPES), metavar="RECIPE",
                    help=f"recipe to run: {', '.join(RECIPES)}")  # fmt: skip
     p.add_argument("--epochs", type=positive_int, help="override the recipe's number of epochs")
-    p.add_argument("--seed", type=int, default=0, help="seed for weights and batch order")
+    p.add_argument("--seed", type=non_negative_int, default=0,
+                   help="seed for weights and batch order")
     p.add_argument("--engines", default="scratch,autograd,torch",
                    help="comma-separated engines to compare (default: all three)")
-    p.add_argument("--data-dir", metavar="DIR", help="folder with data files")
+    p.add_argument("--data-dir", metavar="DIR", type=existing_dir, help="folder with data files")
     p.set_defaults(func=run)
 
 
@@ -37,7 +38,10 @@ def run(args) -> int:
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     unknown = [e for e in engines if e not in ENGINES]
     if unknown or not engines:
-        raise GroundupError(f"unknown engine(s) {unknown}; choose from {', '.join(ENGINES)}")
+        what = f"unknown engine(s) {', '.join(unknown)}" if unknown else "no engine given"
+        raise GroundupError(
+            f"{what}; choose from {', '.join(ENGINES)}, e.g. --engines scratch,torch"
+        )
     config = build_config(recipe=args.recipe, epochs=args.epochs, seed=args.seed,
                           data_dir=args.data_dir)  # fmt: skip
     prep = load_data(config)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from groundup.cli.train import existing_dir
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -25,7 +27,7 @@ def register(subparsers) -> None:
                    "this CSV file (default: the run's own test split)")  # fmt: skip
     p.add_argument("--target", metavar="COL",
                    help="label column of the CSV file (default: the run's)")  # fmt: skip
-    p.add_argument("--data-dir", metavar="DIR", help="folder with data files")
+    p.add_argument("--data-dir", metavar="DIR", type=existing_dir, help="folder with data files")
     p.add_argument("--engine", choices=("scratch", "autograd", "torch"), default="scratch",
                    help="engine that computes the logits (default scratch, NumPy only)")
     p.set_defaults(func=run)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from groundup.cli.train import hidden_sizes, positive_float
+from groundup.cli.train import hidden_sizes, non_negative_int, positive_float
 
 MODELS = ("logistic", "softmax", "mlp")
 
@@ -34,7 +34,8 @@ def register(subparsers) -> None:
     p.add_argument("--eps", type=positive_float, default=1e-6, help="finite-difference step")
     p.add_argument("--tol", type=positive_float, default=1e-6,
                    help="largest acceptable relative error (default 1e-6)")  # fmt: skip
-    p.add_argument("--seed", type=int, default=0, help="seed for the problem and the weights")
+    p.add_argument("--seed", type=non_negative_int, default=0,
+                   help="seed for the problem and the weights")
     p.set_defaults(func=run)
 
 

@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+from groundup.cli.train import existing_dir
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -36,7 +38,7 @@ def register(subparsers) -> None:
     run.add_argument("--quiet", action="store_true", help="check the values without printing them")
     run.add_argument(
         "--data-dir",
-        type=Path,
+        type=existing_dir,
         default=None,
         help="where the data sets are (default: $GROUNDUP_DATA_DIR, then ~/.cache/groundup)",
     )

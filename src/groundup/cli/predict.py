@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from groundup.cli.train import positive_int
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -26,7 +28,8 @@ def register(subparsers) -> None:
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or CSV files")
     p.add_argument("--invert", action="store_true",
                    help="invert grey levels (dark ink on white paper -> MNIST's light on dark)")
-    p.add_argument("--top", type=int, default=1, help="print the K most likely classes")
+    p.add_argument("--top", type=positive_int, default=1, metavar="K",
+                   help="print the K most likely classes (default 1)")
     p.set_defaults(func=run)
 
 

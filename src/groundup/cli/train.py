@@ -10,12 +10,14 @@ groundup train --resume runs/mnist-sgd-autograd-20260101-120000
 from __future__ import annotations
 
 import argparse
+import os
 
 from groundup.engines.base import ACTIVATIONS, ENGINES, MODELS, OPTIMIZERS
 
 
 def register(subparsers) -> None:
     from groundup.recipes import DEFAULT_RECIPE, RECIPES
+    from groundup.runs import MONITORS
 
     p = subparsers.add_parser(
         "train",
@@ -45,10 +47,17 @@ def register(subparsers) -> None:
                    help="examples per step, or 'full' for full-batch gradient descent")
     p.add_argument("--engine", choices=ENGINES,
                    help="how gradients are computed (default autograd; torch needs the extra)")
-    p.add_argument("--seed", type=int,
+    p.add_argument("--seed", type=non_negative_int,
                    help="seed for the initial weights and the batch order (default 0)")
+    p.add_argument("--patience", type=positive_int, metavar="N",
+                   help="early stopping: stop when --monitor has not improved for N epochs in a "
+                   "row (default: no early stopping)")  # fmt: skip
+    p.add_argument("--monitor", choices=MONITORS,
+                   help="what early stopping watches: test_loss (lower is better, the default) "
+                   "or test_acc (higher is better); the training loss / accuracy without a test "
+                   "set")  # fmt: skip
     p.add_argument("--target", metavar="COL", help="label column of a CSV file")
-    p.add_argument("--data-dir", metavar="DIR",
+    p.add_argument("--data-dir", metavar="DIR", type=existing_dir,
                    help="folder with data files (default $GROUNDUP_DATA_DIR, then the cache)")
     p.add_argument("--out", metavar="DIR",
                    help="run folder to create (default runs/<recipe>-<engine>-<time>)")
@@ -63,7 +72,7 @@ def register(subparsers) -> None:
 
 _CONFIG_OPTIONS = (
     "dataset", "recipe", "model", "hidden", "activation", "optimizer", "lr", "momentum",
-    "batch_size", "engine", "seed", "target", "data_dir", "out",
+    "batch_size", "engine", "seed", "target", "data_dir", "out", "patience", "monitor",
 )  # fmt: skip
 
 
@@ -79,7 +88,8 @@ def run(args) -> int:
     progress = not args.quiet
     plots = not args.no_plots
     if args.resume:
-        given = [f"--{k.replace('_', '-')}" for k in _CONFIG_OPTIONS if getattr(args, k)]
+        given = [f"--{k.replace('_', '-')}" for k in _CONFIG_OPTIONS
+                 if getattr(args, k) is not None]
         if given:
             raise GroundupError(
                 f"--resume continues a run with its own settings; drop {', '.join(given)} "
@@ -96,7 +106,8 @@ def run(args) -> int:
             momentum=args.momentum, epochs=args.epochs,
             batch_size=None if args.batch_size == "full" else args.batch_size,
             full_batch=args.batch_size == "full", engine=args.engine, seed=args.seed,
-            target=args.target, data_dir=args.data_dir,
+            target=args.target, data_dir=args.data_dir, patience=args.patience,
+            monitor=args.monitor,
         )  # fmt: skip
         result = train_run(config, out=args.out, progress=progress, plots=plots)
     if result.interrupted:
@@ -134,6 +145,24 @@ def positive_int(text: str) -> int:
 def batch_size(text: str) -> int | str:
     """A positive integer, or ``full`` for full-batch gradient descent."""
     return "full" if text.lower() in ("full", "all") else positive_int(text)
+
+
+def non_negative_int(text: str) -> int:
+    """A non-negative integer (NumPy's generators take no negative seeds)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    return value
+
+
+def existing_dir(text: str) -> str:
+    """A folder that exists (a mistyped --data-dir would otherwise fall back silently)."""
+    if not os.path.isdir(os.path.expanduser(text)):
+        raise argparse.ArgumentTypeError(f"no such folder: {text!r}")
+    return text
 
 
 def positive_float(text: str) -> float:

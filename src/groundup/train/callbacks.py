@@ -50,21 +50,39 @@ class Callback:
 
 
 class EarlyStopping(Callback):
-    """Stop when ``monitor`` (a history column, lower is better) has not improved by more than
-    ``min_delta`` for ``patience`` epochs in a row."""
+    """Stop when ``monitor`` (a history column) has not improved by more than ``min_delta`` for
+    ``patience`` epochs in a row.
+
+    ``mode`` is ``"min"`` (losses: lower is better) or ``"max"`` (accuracies: higher is better);
+    by default ``"max"`` when the column's name ends in ``acc``. A run without a test set has no
+    ``test_*`` columns: ``test_loss`` then falls back to the training ``loss`` and ``test_acc``
+    to ``train_acc``.
+    """
 
     key = "early_stopping"
+    _FALLBACK = {"test_loss": "loss", "test_acc": "train_acc"}
 
-    def __init__(self, monitor: str = "test_loss", patience: int = 5, min_delta: float = 0.0):
-        self.monitor, self.patience, self.min_delta = monitor, patience, min_delta
-        self.best = math.inf
+    def __init__(
+        self, monitor: str = "test_loss", patience: int = 5, min_delta: float = 0.0,
+        mode: str | None = None,
+    ):  # fmt: skip
+        mode = mode or ("max" if monitor.endswith("acc") else "min")
+        if mode not in ("min", "max"):
+            raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
+        self.monitor, self.patience, self.min_delta, self.mode = monitor, patience, min_delta, mode
+        self.best = math.inf if mode == "min" else -math.inf
         self.wait = 0
+
+    def _improved(self, value: float) -> bool:
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
 
     def on_epoch_end(self, trainer, row):
         value = row.get(self.monitor)
         if value is None:
-            value = row["loss"]
-        if value < self.best - self.min_delta:
+            value = row[self._FALLBACK.get(self.monitor, "loss")]
+        if self._improved(value):
             self.best, self.wait = value, 0
             return
         self.wait += 1
