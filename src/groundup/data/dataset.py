@@ -53,6 +53,7 @@ class Dataset:
 
     @property
     def n_classes(self) -> int:
+        """Number of classes, ``len(classes)``."""
         return len(self.classes)
 
     @property

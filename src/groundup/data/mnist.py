@@ -60,6 +60,8 @@ class IdxFile:
 
 @dataclass(frozen=True)
 class IdxSet:
+    """An MNIST-like set: its four files, class names, mirrors and the sub-folders searched."""
+
     name: str
     classes: tuple[str, ...]
     mirrors: tuple[str, ...]

@@ -33,6 +33,8 @@ class StandardScaler:
         self.with_std = with_std
 
     def fit(self, X) -> StandardScaler:
+        """Learn ``mean_ = (1/n) Σ_i x_i`` and ``var_ = (1/n) Σ_i (x_i - mean_)²`` per column of
+        ``X`` of shape (n, n_features); ``scale_ = sqrt(var_)`` (1 for a constant column)."""
         X = _as_2d_float(X, "StandardScaler.fit")
         if X.shape[0] == 0:
             raise DataError("StandardScaler.fit got 0 rows; fit it on the training set")
@@ -66,6 +68,7 @@ class StandardScaler:
         return Z.astype(X.dtype, copy=False)
 
     def fit_transform(self, X) -> np.ndarray:
+        """``fit(X)`` then ``transform(X)``: only for the training set."""
         return self.fit(X).transform(X)
 
     def inverse_transform(self, Z) -> np.ndarray:
@@ -96,6 +99,7 @@ class LabelEncoder:
     """
 
     def fit(self, y) -> LabelEncoder:
+        """Learn ``classes_``, the sorted distinct labels of ``y`` of shape (n,)."""
         self.classes_ = np.unique(_as_1d(y, "LabelEncoder.fit"))
         return self
 
@@ -115,6 +119,7 @@ class LabelEncoder:
         return codes.astype(np.int64)
 
     def fit_transform(self, y) -> np.ndarray:
+        """``fit(y)`` then ``transform(y)``: codes of shape (n,), int64."""
         return self.fit(y).transform(y)
 
     def inverse_transform(self, codes) -> np.ndarray:
