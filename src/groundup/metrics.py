@@ -264,9 +264,9 @@ def precision_recall_fscore_support(
     )
 
 
-def precision_score(y_true, y_pred, labels=None, average="binary", pos_label=1, zero_division=0.0):
-    """Precision = TP / (TP + FP); see :func:`precision_recall_fscore_support`."""
-    p, _, _, _ = precision_recall_fscore_support(
+def _one_score(k: int, y_true, y_pred, labels, average, pos_label, zero_division):
+    """Item ``k`` (0 precision, 1 recall, 2 F1) of :func:`precision_recall_fscore_support`."""
+    scores = precision_recall_fscore_support(
         y_true,
         y_pred,
         labels=labels,
@@ -274,33 +274,22 @@ def precision_score(y_true, y_pred, labels=None, average="binary", pos_label=1, 
         pos_label=pos_label,
         zero_division=zero_division,
     )
-    return p
+    return scores[k]
+
+
+def precision_score(y_true, y_pred, labels=None, average="binary", pos_label=1, zero_division=0.0):
+    """Precision = TP / (TP + FP); see :func:`precision_recall_fscore_support`."""
+    return _one_score(0, y_true, y_pred, labels, average, pos_label, zero_division)
 
 
 def recall_score(y_true, y_pred, labels=None, average="binary", pos_label=1, zero_division=0.0):
     """Recall = TP / (TP + FN); see :func:`precision_recall_fscore_support`."""
-    _, r, _, _ = precision_recall_fscore_support(
-        y_true,
-        y_pred,
-        labels=labels,
-        average=average,
-        pos_label=pos_label,
-        zero_division=zero_division,
-    )
-    return r
+    return _one_score(1, y_true, y_pred, labels, average, pos_label, zero_division)
 
 
 def f1_score(y_true, y_pred, labels=None, average="binary", pos_label=1, zero_division=0.0):
     """F1 = 2 TP / (2 TP + FP + FN); see :func:`precision_recall_fscore_support`."""
-    _, _, f, _ = precision_recall_fscore_support(
-        y_true,
-        y_pred,
-        labels=labels,
-        average=average,
-        pos_label=pos_label,
-        zero_division=zero_division,
-    )
-    return f
+    return _one_score(2, y_true, y_pred, labels, average, pos_label, zero_division)
 
 
 # ----------------------------------------------------------------------------- log-loss
