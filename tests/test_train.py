@@ -125,6 +125,20 @@ def test_initial_loss_far_from_ln_c_is_reported():
     assert guards.initial_loss_note(float("nan"), 10) is not None
 
 
+def test_divergence_note_for_a_finite_blow_up():
+    # mnist-sgd at --lr 1e6 ends epoch 1 at a mean loss of 5.8e28, finite: no NaN guard fires
+    note = guards.divergence_note(5.8e28, 10, 1, 1e6)
+    assert "diverging" in note and "--lr 100000" in note
+    assert guards.divergence_note(2.0, 10, 1, 0.01) is None  # below ln 10 + ln 10 = 4.6
+    assert guards.divergence_note(4.7, 10, 2, 0.01) is not None
+    assert guards.divergence_note(9.0, 10, 3, 0.01, previous=8.0) is None  # reported once
+    t = trainer(opt=OptimizerSpec("sgd", 5.0), epochs=3)  # losses 4e4, 3e3, 9e2: finite
+    t.fit()
+    notes = [n for n in t.history.notes if "diverging" in n]
+    assert len(notes) == 1 and "epoch 1" in notes[0]
+    assert trainer(epochs=2).fit().notes == []  # a healthy run gets none
+
+
 def test_overfitting_note():
     assert guards.overfitting_note(0.99, 0.72) is not None  # the cat run: 99% vs 72%
     assert "overfitting" in guards.overfitting_note(0.99, 0.72)

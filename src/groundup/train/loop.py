@@ -243,9 +243,16 @@ class Trainer:
         row["seconds"] = seconds
         self.epoch += 1
         self.batch, self.loss_sum, self.correct, self.seen = 0, 0.0, 0, 0
+        previous = self.history.last
         self.history.append(row)
         if self.epoch % self.log_every == 0 or self.epoch in (1, self.epochs):
             self.log(format_row(row, self.epochs))
+        note = guards.divergence_note(
+            row["loss"], self.engine.spec.n_classes, row["epoch"], self.engine.optimizer_spec.lr,
+            None if previous is None else previous["loss"],
+        )  # fmt: skip
+        if note:
+            self.note(note)
         for cb in self.callbacks:
             cb.on_epoch_end(self, row)
 
