@@ -10,6 +10,7 @@ groundup train --resume runs/mnist-sgd-autograd-20260101-120000
 from __future__ import annotations
 
 import argparse
+import math
 import os
 
 from groundup.engines.base import ACTIVATIONS, ENGINES, MODELS, OPTIMIZERS
@@ -132,14 +133,33 @@ def hidden_sizes(text: str) -> tuple[int, ...]:
     return sizes
 
 
-def positive_int(text: str) -> int:
+def _number(text: str, cast, ok, expected: str):
+    """``cast(text)`` if it parses and passes ``ok``, else argparse's one-line error."""
     try:
-        value = int(text)
+        value = cast(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+        value = None
+    if value is None or not ok(value):
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
     return value
+
+
+def positive_int(text: str) -> int:
+    return _number(text, int, lambda v: v >= 1, "a positive integer")
+
+
+def non_negative_int(text: str) -> int:
+    """A whole number >= 0 (NumPy's generators take no negative seeds)."""
+    return _number(text, int, lambda v: v >= 0, "a whole number >= 0")
+
+
+def positive_float(text: str) -> float:
+    """A finite number > 0 (not nan, not inf)."""
+    return _number(text, float, lambda v: 0 < v < math.inf, "a positive number")
+
+
+def fraction(text: str) -> float:
+    return _number(text, float, lambda v: 0 <= v < 1, "a number in [0, 1)")
 
 
 def batch_size(text: str) -> int | str:
@@ -147,39 +167,8 @@ def batch_size(text: str) -> int | str:
     return "full" if text.lower() in ("full", "all") else positive_int(text)
 
 
-def non_negative_int(text: str) -> int:
-    """A non-negative integer (NumPy's generators take no negative seeds)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
-    return value
-
-
 def existing_dir(text: str) -> str:
     """A folder that exists (a mistyped --data-dir would otherwise fall back silently)."""
     if not os.path.isdir(os.path.expanduser(text)):
         raise argparse.ArgumentTypeError(f"no such folder: {text!r}")
     return text
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
-
-
-def fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}")
-    return value
