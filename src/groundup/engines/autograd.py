@@ -17,7 +17,13 @@ import numpy as np
 
 from groundup import nn, optim
 from groundup.autograd import Tensor, no_grad
-from groundup.engines.base import Engine, ModelSpec, OptimizerSpec
+from groundup.engines.base import (
+    Engine,
+    ModelSpec,
+    OptimizerSpec,
+    flatten_optimizer_state,
+    nest_optimizer_state,
+)
 from groundup.nn import functional as F
 
 __all__ = ["AutogradEngine", "build_model", "loss_and_grads"]
@@ -103,25 +109,11 @@ class AutogradEngine(Engine):
         self.model.load_state_dict(state)
 
     def optimizer_state(self):
-        arrays, counters = {}, {}
-        for i, st in self.optimizer.state_dict()["state"].items():
-            name = self.names[i]
-            for key, value in st.items():
-                if key == "step":
-                    counters[name] = int(value)
-                elif isinstance(value, np.ndarray):
-                    arrays[f"{name}.{key}"] = value
-        return arrays, counters
+        state = self.optimizer.state_dict()["state"]  # {parameter index: {key: value}}
+        return flatten_optimizer_state({self.names[i]: st for i, st in state.items()})
 
     def load_optimizer_state(self, arrays, counters):
+        saved = nest_optimizer_state(arrays, counters)
         sd = self.optimizer.state_dict()
-        state: dict[int, dict] = {}
-        for i, name in enumerate(self.names):
-            st = {key.rpartition(".")[2]: np.array(v, copy=True)
-                  for key, v in arrays.items() if key.rpartition(".")[0] == name}  # fmt: skip
-            if name in counters:
-                st["step"] = int(counters[name])
-            if st:
-                state[i] = st
-        sd["state"] = state
+        sd["state"] = {i: saved[name] for i, name in enumerate(self.names) if name in saved}
         self.optimizer.load_state_dict(sd)

@@ -312,6 +312,38 @@ def mean_loss(logits: np.ndarray, y: np.ndarray, binary: bool) -> float:
     return float(np.mean(lse - z[np.arange(len(y)), y]))
 
 
+def flatten_optimizer_state(
+    per_param: dict[str, dict],
+) -> tuple[dict[str, np.ndarray], dict[str, int]]:
+    """Per-parameter optimizer state to the engine-neutral form of :meth:`Engine.optimizer_state`.
+
+    ``{"0.weight": {"step": 3, "exp_avg": A}}`` -> ``({"0.weight.exp_avg": A}, {"0.weight": 3})``.
+    Arrays are copied; entries that are neither arrays nor ``step`` (an unset buffer, None) are
+    left out.
+    """
+    arrays, counters = {}, {}
+    for name, st in per_param.items():
+        for key, value in st.items():
+            if key == "step":
+                counters[name] = int(value)
+            elif isinstance(value, np.ndarray):
+                arrays[f"{name}.{key}"] = value.copy()
+    return arrays, counters
+
+
+def nest_optimizer_state(
+    arrays: dict[str, np.ndarray], counters: dict[str, int]
+) -> dict[str, dict]:
+    """The inverse of :func:`flatten_optimizer_state`: ``{param: {key: array, "step": int}}``."""
+    per_param: dict[str, dict] = {}
+    for key, value in arrays.items():
+        name, _, buffer = key.rpartition(".")
+        per_param.setdefault(name, {})[buffer] = np.array(value, copy=True)
+    for name, step in counters.items():
+        per_param.setdefault(name, {})["step"] = int(step)
+    return per_param
+
+
 def make_engine(
     name: str, spec: ModelSpec, state: dict[str, np.ndarray], optimizer: OptimizerSpec
 ) -> Engine:

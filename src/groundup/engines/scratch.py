@@ -10,7 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from groundup.engines.base import Engine, ModelSpec, OptimizerSpec
+from groundup.engines.base import (
+    Engine,
+    ModelSpec,
+    OptimizerSpec,
+    flatten_optimizer_state,
+    nest_optimizer_state,
+)
 from groundup.optim import rules
 from groundup.scratch.mlp import MLP
 
@@ -66,19 +72,8 @@ class ScratchEngine(Engine):
         self.model.load_state_dict(state)
 
     def optimizer_state(self):
-        arrays, counters = {}, {}
-        for name, st in self._opt_state.items():
-            for key, value in st.items():
-                if key == "step":
-                    counters[name] = int(value)
-                elif value is not None:
-                    arrays[f"{name}.{key}"] = value.copy()
-        return arrays, counters
+        return flatten_optimizer_state(self._opt_state)
 
     def load_optimizer_state(self, arrays, counters):
-        self._opt_state = {name: {} for name in self.model.params}
-        for key, value in arrays.items():
-            name, _, buffer = key.rpartition(".")
-            self._opt_state[name][buffer] = np.array(value, copy=True)
-        for name, step in counters.items():
-            self._opt_state[name]["step"] = int(step)
+        saved = nest_optimizer_state(arrays, counters)
+        self._opt_state = {name: saved.get(name, {}) for name in self.model.params}

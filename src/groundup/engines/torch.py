@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from groundup.engines.base import Engine, ModelSpec, OptimizerSpec
+from groundup.engines.base import (
+    Engine,
+    ModelSpec,
+    OptimizerSpec,
+    flatten_optimizer_state,
+    nest_optimizer_state,
+)
 from groundup.errors import require
 
 __all__ = ["TorchEngine", "build_torch_model"]
-
-_OPT_KEYS = ("momentum_buffer", "exp_avg", "exp_avg_sq", "max_exp_avg_sq", "square_avg", "grad_avg")
 
 
 def _torch():
@@ -94,28 +98,20 @@ class TorchEngine(Engine):
         self.model.load_state_dict(t, strict=True)
 
     def optimizer_state(self):
-        arrays, counters = {}, {}
-        for i, st in self.optimizer.state_dict()["state"].items():
-            name = self.names[i]
-            for key in _OPT_KEYS:
-                if st.get(key) is not None:
-                    arrays[f"{name}.{key}"] = st[key].detach().numpy().copy()
-            if "step" in st:
-                counters[name] = int(float(st["step"]))
-        return arrays, counters
+        as_numpy = {
+            self.names[i]: {k: v.detach().numpy() if self._t.is_tensor(v) and k != "step" else v
+                            for k, v in st.items()}  # fmt: skip
+            for i, st in self.optimizer.state_dict()["state"].items()
+        }
+        return flatten_optimizer_state(as_numpy)
 
     def load_optimizer_state(self, arrays, counters):
+        saved = nest_optimizer_state(arrays, counters)
+        torch = self._t
         sd = self.optimizer.state_dict()
-        state = {}
-        for i, name in enumerate(self.names):
-            st = {
-                key: self._t.from_numpy(np.array(arrays[f"{name}.{key}"], copy=True))
-                for key in _OPT_KEYS
-                if f"{name}.{key}" in arrays
-            }
-            if name in counters:
-                st["step"] = self._t.tensor(float(counters[name]))
-            if st:
-                state[i] = st
-        sd["state"] = state
+        sd["state"] = {
+            i: {k: torch.tensor(float(v)) if k == "step" else torch.from_numpy(v)
+                for k, v in saved[name].items()}  # fmt: skip
+            for i, name in enumerate(self.names) if name in saved
+        }
         self.optimizer.load_state_dict(sd)
