@@ -25,7 +25,7 @@ recipe                    what it reproduces
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass
 
 from groundup.errors import GroundupError
 
@@ -56,16 +56,6 @@ class Recipe:
     summary: str = ""
     expect: str = ""
     snapshot_steps: tuple[int, ...] = (0, 100, 500, 2000)
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["hidden"] = list(self.hidden)
-        d["snapshot_steps"] = list(self.snapshot_steps)
-        return d
-
-    def with_overrides(self, **changes) -> Recipe:
-        """A copy with the non-None ``changes`` applied."""
-        return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
 RECIPES: dict[str, Recipe] = {
