@@ -121,6 +121,19 @@ def test_input_errors_name_the_fix():
         net.loss_and_grads(np.zeros((2, 4)), np.array([0, 1, 1]))
 
 
+@pytest.mark.parametrize("n_out", [1, 3])
+def test_column_labels_are_flattened_not_broadcast(n_out):
+    # logp[rows, y] with y of shape (m, 1) would pick an (m, m) block: a wrong loss, no error
+    rng = np.random.default_rng(4)
+    X, y = rng.normal(size=(6, 3)), np.array([0, 1, 2, 0, 1, 2]) % max(n_out, 2)
+    net = MLP([3, 4, n_out], seed=1, dtype=np.float64)
+    loss, grads = net.loss_and_grads(X, y)
+    loss_col, grads_col = net.loss_and_grads(X, y[:, None])
+    assert loss_col == loss
+    for name in grads:
+        np.testing.assert_array_equal(grads_col[name], grads[name])
+
+
 def test_xor_needs_a_hidden_layer():
     # the four XOR points; 2 tanh hidden units, Adam lr 0.05, 2000 full-batch steps, seed 0
     X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])

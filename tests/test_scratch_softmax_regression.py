@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from groundup.data import StandardScaler, load
-from groundup.errors import DataError
+from groundup.errors import DataError, ShapeError
 from groundup.gradcheck import gradcheck
 from groundup.scratch import LogisticNeuron, SoftmaxRegression
 
@@ -48,6 +48,19 @@ def test_labels_are_validated():
         SoftmaxRegression().fit(np.zeros((2, 2)), np.array(["a", "b"]))
     with pytest.raises(DataError, match="out of range"):
         SoftmaxRegression(n_features=2, n_classes=2).fit(np.zeros((2, 2)), np.array([0, 2]))
+
+
+def test_column_labels_are_flattened_and_lengths_checked():
+    rng = np.random.default_rng(5)
+    X, y = rng.normal(size=(6, 3)), np.array([0, 1, 2, 0, 1, 2])
+    model = SoftmaxRegression(3, 3)
+    model.params["weight"][:] = rng.normal(size=(3, 3))
+    loss, grads = model.loss_and_grads(X, y)
+    loss_col, grads_col = model.loss_and_grads(X, y[:, None])
+    assert loss_col == loss
+    np.testing.assert_array_equal(grads_col["weight"], grads["weight"])
+    with pytest.raises(ShapeError, match="5 labels"):
+        model.loss_and_grads(X, y[:5])
 
 
 def test_penguins_at_least_95_percent():

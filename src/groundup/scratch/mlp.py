@@ -129,11 +129,11 @@ class MLP:
     def loss_and_dlogits(self, Z: np.ndarray, y) -> tuple[float, np.ndarray]:
         """Mean loss of logits ``Z`` (m, n_L) and the fused head gradient ``dE/dZ`` (m, n_L)."""
         m = len(Z)
-        y = np.asarray(y)
-        if len(y) != m:
+        y = np.asarray(y).reshape(-1)  # a column (m, 1) is flattened: indexing with it would
+        if len(y) != m:  # broadcast to (m, m) and sum the wrong entries
             raise ShapeError(f"got {m} rows of X but {len(y)} labels")
         if self.head == "binary":
-            y = y.reshape(m).astype(self.dtype, copy=False)
+            y = y.astype(self.dtype, copy=False)
             z = Z[:, 0]
             loss = np.mean(bce_with_logits(z, y))
             dZ = ((sigmoid(z) - y) / self.dtype.type(m)).reshape(m, 1)

@@ -73,7 +73,9 @@ class SoftmaxRegression:
     def loss_and_grads(self, X, y) -> tuple[float, dict[str, np.ndarray]]:
         """Mean cross-entropy and its gradients ``{"weight": (C, n), "bias": (C,)}``."""
         X = self._rows(X)
-        y = np.asarray(y)
+        y = np.asarray(y).reshape(-1)  # labels of shape (m,), also when given as a column
+        if len(y) != len(X):
+            raise ShapeError(f"X has {len(X)} rows but y has {len(y)} labels; they must match")
         Z = self.forward(X)
         dZ = softmax(Z, axis=1)
         dZ[np.arange(len(y)), y] -= 1  # P - onehot(y)
