@@ -75,9 +75,7 @@ def graph_text(root, precision: int = 4, grads: bool = True) -> str:
     while stack:
         t, prefix, branch, is_root = stack.pop()
         name = _name(t, names)
-        op = t._op if t._backward is not None or t._op else "leaf"
-        if t._backward is None and t._op is None:
-            op = "leaf" if t.requires_grad else "constant"
+        op = t._op or ("leaf" if t.requires_grad else "constant")
         text = f"{name} = {_fmt(t.data, precision)}  [{op}]"
         if id(t) in g:
             text += f"  d{root_name}/d{name} = {_fmt(g[id(t)], precision)}"

@@ -134,21 +134,23 @@ def run_backward(root, seed: np.ndarray, retain_graph: bool = False,
             record[id(node)] = g
         parent_grads = node._backward(g) if g is not None else (None,) * len(node._parents)
         passed_on = False  # whether g itself went to a parent already
-        for parent, pg in zip(node._parents, parent_grads, strict=False):
-            if pg is not None and parent.requires_grad:
-                if pg is g:
-                    if passed_on:
-                        pg = pg.copy()
-                    passed_on = True
-                if parent._backward is None:  # a leaf
+        for parent, pg in zip(node._parents, parent_grads, strict=True):
+            if not parent.requires_grad:
+                continue
+            if pg is not None and pg is g:
+                if passed_on:
+                    pg = pg.copy()
+                passed_on = True
+            if parent._backward is None:  # a leaf: add each gradient as it arrives
+                if pg is not None:
                     _store(parent, pg)
                     if record is not None:
                         key = id(parent)
                         record[key] = pg if key not in record else record[key] + pg
-                    continue
+                continue
+            if pg is not None:
                 prev = grads.get(parent)
                 grads[parent] = pg if prev is None else prev + pg
-            if parent._backward is not None and parent.requires_grad:
-                uses[parent] -= 1
-                if uses[parent] == 0:
-                    ready.append(parent)
+            uses[parent] -= 1
+            if uses[parent] == 0:
+                ready.append(parent)

@@ -228,7 +228,9 @@ def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:  # noqa:
 
     def backward(g):
         ga = 2 * diff * _scale(g, reduction, a.size, a.ndim)
-        return ga, (-ga if target_t is not None and target_t.requires_grad else None)
+        if target_t is None:
+            return (ga,)
+        return ga, (-ga if target_t.requires_grad else None)
 
     parents = (input,) if target_t is None else (input, target_t)
     return result(out, parents, backward, "MseLossBackward")

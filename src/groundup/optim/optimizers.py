@@ -140,7 +140,6 @@ class SGD(Optimizer):
                                       weight_decay=weight_decay, nesterov=nesterov,
                                       maximize=maximize))
 
-
     def step(self) -> None:
         for group in self.param_groups:
             if group["momentum"] or group["weight_decay"] or group["maximize"]:
