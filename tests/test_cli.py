@@ -224,6 +224,13 @@ def test_patience_stops_early_and_is_kept_for_resume(tmp_path, capsys):
     assert len((out_dir / "history.jsonl").read_text().splitlines()) == epochs
 
 
+def test_resume_cannot_shrink_a_run(penguins_run, capsys):
+    before = (penguins_run / "config.json").read_text()
+    code, _, err = run_cli(["train", "--resume", str(penguins_run), "--epochs", "1"], capsys)
+    assert code == 2 and "can only extend" in err and len(err.strip().splitlines()) == 1
+    assert (penguins_run / "config.json").read_text() == before  # nothing rewritten
+
+
 def test_list_recipes(capsys):
     code, out, _ = run_cli(["train", "--list-recipes"], capsys)
     assert code == 0

@@ -260,12 +260,18 @@ def resume_run(
     """Continue the run in ``folder`` from its latest checkpoint (``epochs`` may extend it)."""
     folder = Path(folder)
     config = read_config(folder)
+    ckpt = load_checkpoint(folder / "checkpoint")
     if epochs is not None:
+        done = int(ckpt.state["loop"]["epoch"])
+        if epochs < done:
+            raise GroundupError(
+                f"{folder} has already trained {done} epochs; --epochs can only extend a run "
+                f"(give {done} or more, or start a new run)"
+            )
         config.epochs = int(epochs)
         cfg = json.loads((folder / "config.json").read_text(encoding="utf-8"))
         cfg["run"]["epochs"] = config.epochs
         atomic_write_json(folder / "config.json", cfg)
-    ckpt = load_checkpoint(folder / "checkpoint")
     prep = load_data(config)
     spec = model_spec(config, prep)
     engine = make_engine(config.engine, spec, ckpt.model, config.optimizer)
