@@ -141,6 +141,28 @@ def test_evaluate_on_a_csv_matches_classes_by_name(penguins_run, capsys, tmp_pat
     assert "(2 examples)" in out
 
 
+def test_a_csv_run_is_evaluated_and_resumed_from_another_folder(capsys, tmp_path, monkeypatch):
+    from groundup import data
+
+    ds = data.load("penguins")
+    rows = [",".join(ds.feature_names + ["species"])] + [
+        ",".join(f"{v:g}" for v in x) + f",{ds.classes[y]}"
+        for x, y in zip(ds.X_train, ds.y_train, strict=True)
+    ]
+    (tmp_path / "birds.csv").write_text("\n".join(rows) + "\n")
+    monkeypatch.chdir(tmp_path)  # the CSV is given relative to here ...
+    code, _, err = run_cli(["train", "birds.csv", "--target", "species", "--epochs", "2",
+                            "--out", "run", "--quiet", "--no-plots"], capsys)  # fmt: skip
+    assert code == 0, err
+    monkeypatch.chdir(tmp_path.parent)  # ... and found again from elsewhere
+    code, out, err = run_cli(["evaluate", str(tmp_path / "run")], capsys)
+    assert code == 0, err
+    assert "birds.csv (test rows)" in out
+    code, out, err = run_cli(["train", "--resume", str(tmp_path / "run"), "--epochs", "3",
+                              "--quiet", "--no-plots"], capsys)  # fmt: skip
+    assert code == 0, err
+
+
 def test_predict_csv_rows(penguins_run, capsys, tmp_path):
     csv = tmp_path / "new.csv"
     csv.write_text("bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_g\n"

@@ -119,6 +119,8 @@ def build_config(
     else:
         base = get_recipe(DEFAULT_RECIPE)
     data = dataset or base.dataset
+    if is_csv_path(data):  # absolute, so evaluate / predict / --resume work from any folder
+        data = str(Path(data).expanduser().absolute())
     preprocess = base.preprocess if data == base.dataset else "auto"  # auto: by the data's kind
     if model is None and hidden:
         model = "mlp"
