@@ -259,6 +259,8 @@ def test_backward_without_grad_and_other_errors():
         groundup.ones(1).backward()
     with pytest.raises(GroundupError, match="floating"):
         tensor([1, 2], requires_grad=True)
+    with pytest.raises(GroundupError, match=r"floating.*\.float\(\)"):
+        groundup.arange(3).requires_grad_()
     with pytest.raises(ShapeError, match="broadcast"):
         groundup.ones(2, 3) + groundup.ones(4)
     with pytest.raises(ShapeError, match=r"view.*\(2, 3\).*\(4, -1\)"):

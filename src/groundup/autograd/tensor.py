@@ -46,12 +46,8 @@ class Tensor:
         if isinstance(data, Tensor):
             data = data.data
         self.data = as_array(data, dtype)
-        if requires_grad and self.data.dtype.kind not in "fc":
-            raise GroundupError(
-                f"only floating tensors can require gradients, got dtype {self.data.dtype}; "
-                "create it with dtype=groundup.float32 (e.g. groundup.tensor([1, 2], "
-                "dtype=groundup.float32, requires_grad=True))"
-            )
+        if requires_grad:
+            _check_floating(self.data)
         self.requires_grad = bool(requires_grad)
         self.grad = None
         self._parents = ()
@@ -171,9 +167,9 @@ class Tensor:
         return Tensor(self.data)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        if requires_grad and self.data.dtype.kind not in "fc":
-            raise GroundupError(f"only floating tensors can require gradients, not {self.dtype}")
-        self.requires_grad = requires_grad
+        if requires_grad:
+            _check_floating(self.data)
+        self.requires_grad = bool(requires_grad)
         return self
 
     def zero_(self) -> Tensor:
@@ -358,6 +354,15 @@ def as_array(data, dtype=None) -> np.ndarray:
     if dtype is None and arr.dtype == np.float64 and not isinstance(data, np.generic):
         arr = arr.astype(np.float32)
     return arr
+
+
+def _check_floating(data: np.ndarray) -> None:
+    if data.dtype.kind not in "fc":
+        raise GroundupError(
+            f"only floating tensors can require gradients, got dtype {data.dtype}; create it "
+            "with dtype=groundup.float32 (e.g. groundup.tensor([1, 2], dtype=groundup.float32, "
+            "requires_grad=True)) or convert it with .float()"
+        )
 
 
 def _value(x):

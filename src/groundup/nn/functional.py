@@ -121,4 +121,5 @@ def embedding(indices, weight: Tensor) -> Tensor:
 
 
 def flatten(x: Tensor, start_dim: int = 1, end_dim: int = -1) -> Tensor:
+    """Collapse dims ``start_dim..end_dim`` into one: (n, 1, 28, 28) -> (n, 784)."""
     return x.flatten(start_dim, end_dim)
