@@ -81,7 +81,7 @@ def test_loads_from_the_data_dir_top_level_or_subfolder(env, sub):
     np.testing.assert_array_equal(ds.X_train, ARRAYS["train-images.gz"])
     np.testing.assert_array_equal(ds.y_test, [2, 1, 0])
     assert ds.X_train.dtype == np.uint8 and ds.y_train.dtype == np.int64
-    assert ds.classes == ["a", "b", "c"] and ds.image_shape == (28, 28)
+    assert ds.classes == ["a", "b", "c"] and ds.image_shape == (4, 4)  # from the spec
 
 
 def test_env_var_is_searched_after_data_dir(env, tmp_path, monkeypatch):
