@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from groundup.cli.train import existing_dir
+from groundup.engines.base import ENGINES
 
 
 def register(subparsers) -> None:
@@ -28,7 +29,7 @@ def register(subparsers) -> None:
     p.add_argument("--target", metavar="COL",
                    help="label column of the CSV file (default: the run's)")  # fmt: skip
     p.add_argument("--data-dir", metavar="DIR", type=existing_dir, help="folder with data files")
-    p.add_argument("--engine", choices=("scratch", "autograd", "torch"), default="scratch",
+    p.add_argument("--engine", choices=ENGINES, default="scratch",
                    help="engine that computes the logits (default scratch, NumPy only)")
     p.set_defaults(func=run)
 

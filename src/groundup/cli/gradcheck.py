@@ -10,8 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from groundup.cli.train import hidden_sizes, non_negative_int, positive_float
-
-MODELS = ("logistic", "softmax", "mlp")
+from groundup.engines.base import MODELS
 
 
 def register(subparsers) -> None:
