@@ -148,9 +148,6 @@ class MLP:
         dZ /= self.dtype.type(m)
         return float(loss), dZ
 
-    # groundup.engines.scratch still calls the old private name; drop this once it does not
-    _loss_and_dlogits = loss_and_dlogits
-
     def backward(self, dZ: np.ndarray) -> dict[str, np.ndarray]:
         """Gradients of every parameter from ``dZ = dE/d(logits)`` and the last forward's cache."""
         if self._cache is None:
