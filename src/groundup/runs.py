@@ -184,6 +184,7 @@ def load_data(config: RunConfig) -> Prepared:
 
 
 def model_spec(config: RunConfig, prep: Prepared) -> ModelSpec:
+    """The network ``config`` asks for, sized to the prepared data (inputs, classes)."""
     return ModelSpec.for_model(
         config.model, prep.n_features, prep.n_classes, config.hidden, config.activation
     )

@@ -145,6 +145,7 @@ def _number(text: str, cast, ok, expected: str):
 
 
 def positive_int(text: str) -> int:
+    """An integer >= 1."""
     return _number(text, int, lambda v: v >= 1, "a positive integer")
 
 
@@ -159,6 +160,7 @@ def positive_float(text: str) -> float:
 
 
 def fraction(text: str) -> float:
+    """A number in [0, 1) (momentum)."""
     return _number(text, float, lambda v: 0 <= v < 1, "a number in [0, 1)")
 
 

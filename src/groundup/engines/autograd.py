@@ -46,6 +46,7 @@ def build_model(spec: ModelSpec, dtype=np.float32) -> nn.Sequential:
 
 
 def build_optimizer(params, opt: OptimizerSpec):
+    """The :mod:`groundup.optim` optimizer (PyTorch's rule and defaults) that ``opt`` names."""
     wd = opt.decay
     if opt.name == "sgd":
         return optim.SGD(params, lr=opt.lr, momentum=opt.momentum, weight_decay=wd)

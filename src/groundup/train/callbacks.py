@@ -28,24 +28,31 @@ class Callback:
     order = 0
 
     def on_fit_start(self, trainer) -> None:
+        """Before the first step (also after a resume: ``trainer.step`` tells which)."""
         pass
 
     def on_epoch_end(self, trainer, row: dict) -> None:
+        """After each epoch, with its history ``row``; set ``trainer.stop`` to end the run."""
         pass
 
     def on_interrupt(self, trainer) -> None:
+        """After Ctrl-C, once the current step has finished."""
         pass
 
     def on_fit_end(self, trainer) -> None:
+        """After the last epoch (not after an interrupt)."""
         pass
 
     def state_json(self) -> dict:
+        """JSON-able state to keep in a checkpoint."""
         return {}
 
     def state_arrays(self) -> dict[str, np.ndarray]:
+        """Array state to keep in a checkpoint (``extra.safetensors``)."""
         return {}
 
     def load_state(self, state: dict, arrays: dict[str, np.ndarray]) -> None:
+        """Take back what :meth:`state_json` and :meth:`state_arrays` returned."""
         pass
 
 
@@ -158,6 +165,7 @@ class Checkpointer(Callback):
         self.saved_step = -1
 
     def save(self, trainer, tag: str | None = None):
+        """Write a checkpoint of ``trainer`` now; returns its folder."""
         tag = tag or f"epoch-{trainer.epoch:06d}-step-{trainer.step:09d}"
         path = save_checkpoint(self.folder, tag, trainer.checkpoint())
         if self.history_path is not None:

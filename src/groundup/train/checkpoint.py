@@ -72,6 +72,7 @@ def save_checkpoint(folder: str | os.PathLike, tag: str, ckpt: Checkpoint) -> Pa
 
 
 def has_checkpoint(folder: str | os.PathLike) -> bool:
+    """Whether ``folder`` holds a complete checkpoint (its ``latest.json``)."""
     return (Path(folder) / LATEST).is_file()
 
 

@@ -22,6 +22,7 @@ __all__ = ["EngineResult", "compare_engines", "max_weight_difference"]
 
 @dataclass
 class EngineResult:
+    """One engine's line of the comparison table, with its final weights."""
     engine: str
     final_loss: float
     test_loss: float | None

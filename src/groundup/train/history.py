@@ -38,6 +38,7 @@ class History:
         self.notes: list[str] = []  # guard messages (initial loss, overfitting, ...)
 
     def append(self, row: dict) -> None:
+        """Add one epoch's row (a copy)."""
         self.rows.append(dict(row))
 
     def __len__(self) -> int:
@@ -51,6 +52,7 @@ class History:
 
     @property
     def last(self) -> dict | None:
+        """The latest row, or None before the first epoch ends."""
         return self.rows[-1] if self.rows else None
 
     def column(self, key: str) -> list:
@@ -58,6 +60,7 @@ class History:
         return [row.get(key) for row in self.rows]
 
     def to_jsonl(self) -> str:
+        """One JSON object per line, as in ``history.jsonl``."""
         return "".join(json.dumps(row, allow_nan=True) + "\n" for row in self.rows)
 
     def save(self, path: str | os.PathLike) -> Path:
@@ -66,5 +69,6 @@ class History:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> History:
+        """Read a ``history.jsonl`` written by :meth:`save`."""
         text = Path(path).read_text(encoding="utf-8")
         return cls([json.loads(line) for line in text.splitlines() if line.strip()])
