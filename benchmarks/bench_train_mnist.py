@@ -1,7 +1,7 @@
 """MNIST figures for the README: accuracy of the primer's recipes, the engines side by side, and
 the time of ``groundup train mnist`` against the primer's own PyTorch loop, in one run.
 
-    GROUNDUP_DATA_DIR=../shared/data python benchmarks/bench_train_mnist.py [--seeds 3] [--quick]
+    GROUNDUP_DATA_DIR=../shared/data python benchmarks/bench_train_mnist.py [--seeds 3] [--epochs 5]
 
 1. ``groundup train mnist`` (mnist-sgd on the autograd engine, 5 epochs), timed as a whole
    process: start, data (already cached), training, evaluation, run folder and plots.
@@ -113,7 +113,7 @@ def mean(xs):
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--seeds", type=int, default=3, help="seeds for the accuracy figures")
     parser.add_argument("--epochs", type=int, default=5, help="epochs (the primer: 5)")
     parser.add_argument("--json", help="also write the figures to this JSON file")
