@@ -176,6 +176,10 @@ def test_predict_csv_rows(penguins_run, capsys, tmp_path):
     bad.write_text("bill_length_mm,bill_depth_mm\n1,2\n")
     code, _, err = run_cli(["predict", str(penguins_run), str(bad)], capsys)
     assert code == 2 and "lacks the model's feature columns" in err
+    png = tmp_path / "x.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))  # not text, not a CSV
+    code, _, err = run_cli(["predict", str(penguins_run), str(png)], capsys)
+    assert code == 2 and "takes CSV files" in err and len(err.strip().splitlines()) == 1
 
 
 def test_predict_image_files_are_resized_to_the_model(tmp_path, capsys):
@@ -202,7 +206,7 @@ def test_predict_image_files_are_resized_to_the_model(tmp_path, capsys):
     assert re.fullmatch(rf".*digit\.png: {ds.classes[ds.y_test[k]]} \(\d+\.\d%\)\n", stdout)
     (tmp_path / "junk.png").write_bytes(b"not an image")
     code, _, err = run_cli(["predict", str(out), str(tmp_path / "junk.png")], capsys)
-    assert code == 2 and "not an image" in err
+    assert code == 2 and "not an image" in err and "takes image files" in err
 
 
 def test_compare_prints_a_table_with_weight_differences(capsys):

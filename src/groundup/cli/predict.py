@@ -47,7 +47,8 @@ def load_image(path: str, image_shape: tuple, invert: bool = False) -> np.ndarra
     except FileNotFoundError:
         raise DataError(f"no such image file: {path}") from None
     except (UnidentifiedImageError, OSError) as exc:
-        raise DataError(f"{path} is not an image Pillow can read ({exc})") from None
+        raise DataError(f"{path} is not an image Pillow can read ({exc}); this run's model "
+                        f"takes image files (PNG, JPEG, ...)") from None  # fmt: skip
     return 255 - arr if invert else arr
 
 
@@ -61,7 +62,8 @@ def read_rows(path: str, feature_names: list[str] | None, n_inputs: int) -> np.n
     except FileNotFoundError:
         raise DataError(f"no such CSV file: {path}") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"cannot read {path} as CSV ({exc})") from None
+        raise DataError(f"cannot read {path} as CSV ({exc}); this run's model takes CSV files "
+                        f"with a header naming its feature columns") from None  # fmt: skip
     if not rows:
         raise DataError(f"{path} is empty")
     header, body = rows[0], [r for r in rows[1:] if r]
