@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, mutually_broadcastable_shapes
 
 import groundup
+from groundup.errors import GroundupError
 
 torch = pytest.importorskip("torch")
 torch.set_num_threads(1)  # tiny tensors: threads only add contention
@@ -222,3 +223,16 @@ def test_reused_value_and_chains():
         return (b / (1 + a * a)).sum(1) * a.mean()
 
     check(f, f, x, np.float64)
+
+
+def test_second_backward_refused_unless_retained_as_in_torch():
+    """Both refuse a second backward through a graph, and both add up with retain_graph=True."""
+    x = groundup.tensor([1.0, 2.0], dtype=np.float64, requires_grad=True)
+    x_t = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    for t, error in ((x, GroundupError), (x_t, RuntimeError)):
+        loss = (t.exp() * t).sum()
+        loss.backward(retain_graph=True)
+        loss.backward()
+        with pytest.raises(error, match="retain_graph=True"):
+            loss.backward()
+    np.testing.assert_allclose(x.grad, x_t.grad.numpy(), **TOL[np.float64])
