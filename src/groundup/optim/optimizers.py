@@ -125,7 +125,14 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    """Stochastic gradient descent with optional momentum, dampening, Nesterov, weight decay."""
+    """Stochastic gradient descent with optional momentum, dampening, Nesterov, weight decay.
+
+    Per step, with g = ∂L/∂θ (+ λθ for weight_decay λ)::
+
+        b ← μ b + (1 - τ) g          (b = g on the first step; skipped when μ = 0)
+        d = g + μ b if nesterov else b
+        θ ← θ - lr · d
+    """
 
     _rule = staticmethod(rules.sgd_step)
 
@@ -154,7 +161,14 @@ class SGD(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam: per-parameter steps from bias-corrected first and second gradient moments."""
+    """Adam: per-parameter steps from bias-corrected first and second gradient moments.
+
+    Per step t, with g = ∂L/∂θ (+ λθ for weight_decay λ)::
+
+        m ← β₁ m + (1 - β₁) g        m̂ = m / (1 - β₁ᵗ)
+        v ← β₂ v + (1 - β₂) g²       v̂ = v / (1 - β₂ᵗ)
+        θ ← θ - lr · m̂ / (√v̂ + ε)
+    """
 
     _rule = staticmethod(rules.adam_step)
 
@@ -166,7 +180,7 @@ class Adam(Optimizer):
 
 
 class AdamW(Optimizer):
-    """Adam with decoupled weight decay: θ ← θ (1 - lr · wd) before the Adam step."""
+    """Adam with decoupled weight decay: θ ← θ (1 - lr · λ), then Adam's step on g alone."""
 
     _rule = staticmethod(rules.adam_step)
 
@@ -181,7 +195,13 @@ class AdamW(Optimizer):
 
 
 class RMSprop(Optimizer):
-    """RMSprop: steps scaled by a running root-mean-square of the gradients."""
+    """RMSprop: steps scaled by a running root-mean-square of the gradients.
+
+    Per step, with g = ∂L/∂θ (+ λθ for weight_decay λ)::
+
+        v ← α v + (1 - α) g²         (centered: divide by √(v - ḡ²), ḡ the running mean of g)
+        θ ← θ - lr · g / (√v + ε)    (with momentum μ: b ← μ b + g / (√v + ε), θ ← θ - lr · b)
+    """
 
     _rule = staticmethod(rules.rmsprop_step)
 
