@@ -20,7 +20,7 @@ from groundup.train import (
     has_checkpoint,
     load_checkpoint,
 )
-from groundup.train.threads import _openblas, blas_threads
+from groundup.train.threads import blas_threads
 
 
 def problem(n=300, d=5, C=3, seed=0):
@@ -264,10 +264,15 @@ def test_missing_or_corrupted_checkpoint_is_a_data_error(tmp_path):
 
 
 def test_blas_threads_restores_the_previous_count():
-    lib = _openblas()
-    if lib is None:
-        pytest.skip("NumPy's BLAS is not OpenBLAS here")
-    before = lib[1]()
-    with blas_threads(1):
-        assert lib[1]() == 1
-    assert lib[1]() == before
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    def blas_counts():
+        return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+
+    if not blas_counts():
+        pytest.skip("no BLAS library that threadpoolctl knows is loaded")
+    with threadpool_limits(limits=2, user_api="blas"):  # CI runs with one thread already
+        before = blas_counts()
+        with blas_threads(1):
+            assert blas_counts() == [1] * len(before)
+        assert blas_counts() == before == [2] * len(before)
