@@ -287,3 +287,9 @@ def test_no_pyplot_and_no_backend_change():
         "assert raw() == before, 'backend changed'"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_epoch_axes_have_whole_number_ticks():
+    fig = plot.plot_curves({"SGD": [1.0, 0.6, 0.5], "Adam": [0.9, 0.3, 0.2]}, xlabel="epoch")
+    ticks = fig.axes[0].get_xticks()
+    assert len(ticks) > 1 and np.all(ticks == np.round(ticks))

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from groundup.errors import DataError, ShapeError
 from groundup.plot._figure import MARKED_POINTS, finish, marker, new_figure
@@ -106,6 +107,8 @@ def plot_curves(
         ax.plot(xs, ys, label=label, marker=marker(len(xs)))
     if logy:
         ax.set_yscale("log")
+    if xlabel in ("epoch", "iteration", "step"):  # counts: no 1.5th epoch on the axis
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if title:
