@@ -47,16 +47,9 @@ def build_model(spec: ModelSpec, dtype=np.float32) -> nn.Sequential:
 
 def build_optimizer(params, opt: OptimizerSpec):
     """The :mod:`groundup.optim` optimizer (PyTorch's rule and defaults) that ``opt`` names."""
-    wd = opt.decay
-    if opt.name == "sgd":
-        return optim.SGD(params, lr=opt.lr, momentum=opt.momentum, weight_decay=wd)
-    if opt.name == "adam":
-        return optim.Adam(params, lr=opt.lr, betas=opt.betas, eps=opt.eps, weight_decay=wd)
-    if opt.name == "adamw":
-        return optim.AdamW(params, lr=opt.lr, betas=opt.betas, eps=opt.eps, weight_decay=wd)
-    return optim.RMSprop(
-        params, lr=opt.lr, alpha=opt.alpha, eps=opt.eps, weight_decay=wd, momentum=opt.momentum
-    )
+    classes = {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW,
+               "rmsprop": optim.RMSprop}  # fmt: skip
+    return classes[opt.name](params, **opt.hyperparameters())
 
 
 def _loss(z: Tensor, yb: np.ndarray, binary: bool) -> Tensor:

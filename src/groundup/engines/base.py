@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from groundup import numerics
 from groundup.errors import GroundupError
 from groundup.weights import mlp_init
 
@@ -169,7 +170,6 @@ class OptimizerSpec:
     betas: tuple[float, float] = (0.9, 0.999)
     eps: float = 1e-8
     alpha: float = 0.99
-    extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
         if self.name not in OPTIMIZERS:
@@ -187,6 +187,19 @@ class OptimizerSpec:
         if self.weight_decay is not None:
             return float(self.weight_decay)
         return 0.01 if self.name == "adamw" else 0.0
+
+    def hyperparameters(self) -> dict:
+        """Keyword arguments of PyTorch's constructor for this optimizer (besides the params).
+
+        The same names are taken by :mod:`groundup.optim`'s classes and by the array rules of
+        :mod:`groundup.optim.rules`, so every engine builds its optimizer from this one dict.
+        """
+        common = {"lr": self.lr, "weight_decay": self.decay}
+        if self.name == "sgd":
+            return {**common, "momentum": self.momentum}
+        if self.name in ("adam", "adamw"):
+            return {**common, "betas": self.betas, "eps": self.eps}
+        return {**common, "alpha": self.alpha, "eps": self.eps, "momentum": self.momentum}
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -289,12 +302,9 @@ def probabilities(logits: np.ndarray, binary: bool) -> np.ndarray:
     """Class probabilities of shape (m, C): ``[1 - sigmoid(z), sigmoid(z)]`` or ``softmax(z)``."""
     z = logits.astype(np.float64)
     if binary:
-        e = np.exp(-np.abs(z[:, 0]))
-        p1 = np.where(z[:, 0] >= 0, 1 / (1 + e), e / (1 + e))
+        p1 = numerics.sigmoid(z[:, 0])
         return np.stack([1 - p1, p1], axis=1)
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
+    return numerics.softmax(z, axis=1)
 
 
 def mean_loss(logits: np.ndarray, y: np.ndarray, binary: bool) -> float:
@@ -305,11 +315,8 @@ def mean_loss(logits: np.ndarray, y: np.ndarray, binary: bool) -> float:
     """
     z = logits.astype(np.float64)
     if binary:
-        z1 = z[:, 0]
-        return float(np.mean(np.maximum(z1, 0) - z1 * y + np.log1p(np.exp(-np.abs(z1)))))
-    m = z.max(axis=1)
-    lse = m + np.log(np.exp(z - m[:, None]).sum(axis=1))
-    return float(np.mean(lse - z[np.arange(len(y)), y]))
+        return float(np.mean(numerics.bce_with_logits(z[:, 0], y)))
+    return float(np.mean(numerics.logsumexp(z, axis=1) - z[np.arange(len(y)), y]))
 
 
 def flatten_optimizer_state(

@@ -44,16 +44,9 @@ def build_torch_model(spec: ModelSpec):
 
 def _build_optimizer(params, opt: OptimizerSpec):
     torch = _torch()
-    wd = opt.decay
-    if opt.name == "sgd":
-        return torch.optim.SGD(params, lr=opt.lr, momentum=opt.momentum, weight_decay=wd)
-    if opt.name == "adam":
-        return torch.optim.Adam(params, lr=opt.lr, betas=opt.betas, eps=opt.eps, weight_decay=wd)
-    if opt.name == "adamw":
-        return torch.optim.AdamW(params, lr=opt.lr, betas=opt.betas, eps=opt.eps, weight_decay=wd)
-    return torch.optim.RMSprop(
-        params, lr=opt.lr, alpha=opt.alpha, eps=opt.eps, weight_decay=wd, momentum=opt.momentum
-    )
+    classes = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW,
+               "rmsprop": torch.optim.RMSprop}  # fmt: skip
+    return classes[opt.name](params, **opt.hyperparameters())
 
 
 class TorchEngine(Engine):
