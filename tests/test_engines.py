@@ -7,15 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from groundup.engines.base import (
-    ModelSpec,
-    OptimizerSpec,
-    make_engine,
-    mean_loss,
-    predictions,
-    probabilities,
-)
+from groundup.engines import OptimizerSpec, make_engine
 from groundup.errors import GroundupError
+from groundup.models import ModelSpec, mean_loss, predictions, probabilities
 
 OPTIMIZERS = [
     OptimizerSpec("sgd", 0.1),
@@ -49,9 +43,10 @@ def train(engine, X, y, steps, batch=10):
 
 def test_model_spec_shapes_and_heads():
     mnist = ModelSpec.for_model("mlp", 784, 10, (128,))
-    assert mnist.sizes == [784, 128, 10]
+    assert mnist.parameter_shapes() == {"0.weight": (128, 784), "0.bias": (128,),
+                                        "2.weight": (10, 128), "2.bias": (10,)}
     assert mnist.n_parameters == 101_770  # the primer's count: 784*128 + 128 + 128*10 + 10
-    assert ModelSpec.for_model("logistic", 30, 2).sizes == [30, 1]
+    assert ModelSpec.for_model("logistic", 30, 2).parameter_shapes()["0.weight"] == (1, 30)
     assert ModelSpec.for_model("mlp", 30, 2, (64, 32)).binary  # 2 classes: one logit
     assert not ModelSpec.for_model("softmax", 4, 2).binary  # softmax keeps C logits
     assert math.isclose(mnist.chance_loss, math.log(10))
@@ -111,7 +106,7 @@ def test_loss_helpers_by_hand():
 
 
 @pytest.mark.parametrize("opt", OPTIMIZERS, ids=lambda o: f"{o.name}-{o.momentum}")
-@pytest.mark.parametrize("spec", SPECS, ids=lambda s: f"{s.sizes}")
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.summary())
 def test_scratch_and_autograd_agree_step_by_step(spec, opt):
     X, y = data(spec)
     init = spec.init_state(0)

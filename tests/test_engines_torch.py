@@ -13,7 +13,7 @@ pytestmark = pytest.mark.torch
 
 
 @pytest.mark.parametrize("opt", OPTIMIZERS, ids=lambda o: f"{o.name}-{o.momentum}")
-@pytest.mark.parametrize("spec", SPECS, ids=lambda s: f"{s.sizes}")
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.summary())
 def test_three_engines_agree_with_torch(spec, opt):
     X, y = data(spec)
     init = spec.init_state(0)

@@ -23,9 +23,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from groundup.engines.base import ENGINES, ModelSpec, OptimizerSpec, make_engine
+import numpy as np
+
+from groundup import checks
+from groundup.engines import ENGINES, OptimizerSpec, make_engine
 from groundup.errors import DataError, GroundupError
 from groundup.io import atomic_write_json, load_safetensors, save_safetensors
+from groundup.models import ModelSpec, get_model
+from groundup.models.memory import check_fits
 from groundup.recipes import DEFAULT_RECIPE, Recipe, get_recipe, recipe_for_dataset
 from groundup.train import Checkpointer, EarlyStopping, Snapshots, Trainer, load_checkpoint
 from groundup.train.prepare import Prepared, prepare
@@ -125,12 +130,12 @@ def build_config(
     if model is None and hidden:
         model = "mlp"
     model = model or base.model
-    if model in ("logistic", "softmax"):
+    if "hidden" not in get_model(model).options:
         if hidden:
             raise GroundupError(f"--hidden does not apply to --model {model}; use --model mlp")
         hidden = ()
     else:
-        hidden = tuple(hidden) if hidden else (base.hidden or (64, 32))
+        hidden = checks.check("hidden", tuple(hidden or base.hidden or (64, 32)))
     opt_name = optimizer or base.optimizer
     if lr is None:
         lr = base.lr if opt_name == base.optimizer else DEFAULT_LR.get(opt_name, 0.01)
@@ -139,22 +144,20 @@ def build_config(
     engine = engine or "autograd"
     if engine not in ENGINES:
         raise GroundupError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
-    epochs = base.epochs if epochs is None else epochs
-    if epochs < 1:
-        raise GroundupError(f"--epochs must be at least 1, got {epochs}")
+    epochs = checks.check("epochs", base.epochs if epochs is None else epochs)
     if full_batch:
         batch_size = None
     elif batch_size is None:
         batch_size = base.batch_size
-    if batch_size is not None and batch_size < 1:
-        raise GroundupError(f"--batch-size must be at least 1, got {batch_size}")
-    if patience is not None and patience < 1:
-        raise GroundupError(f"--patience must be at least 1 epoch, got {patience}")
+    if batch_size is not None:
+        checks.check("batch_size", batch_size)
+    if patience is not None:
+        checks.check("patience", patience)
     monitor = monitor or "test_loss"
     if monitor not in MONITORS:
         raise GroundupError(f"--monitor must be one of {', '.join(MONITORS)}, got {monitor!r}")
-    if seed is not None and seed < 0:
-        raise GroundupError(f"--seed must be a non-negative integer, got {seed}")
+    if seed is not None:
+        checks.check("seed", seed)
     return RunConfig(
         recipe=base.name, dataset=data, model=model, hidden=hidden,
         activation=activation or base.activation,
@@ -188,6 +191,15 @@ def model_spec(config: RunConfig, prep: Prepared) -> ModelSpec:
     return ModelSpec.for_model(
         config.model, prep.n_features, prep.n_classes, config.hidden, config.activation
     )
+
+
+def check_memory(spec: ModelSpec, optimizer: OptimizerSpec) -> None:
+    """Refuse, with the figure, a model whose training copies cannot fit in memory: the initial
+    weights, the engine's parameters, their gradients and the optimizer's buffers."""
+    copies = 3 + optimizer.n_buffers
+    buffers = f" and {optimizer.name}'s {optimizer.n_buffers}" if optimizer.n_buffers else ""
+    check_fits(spec.n_parameters, np.float32, copies,
+               f"training (initial weights, weights, gradients{buffers})")  # fmt: skip
 
 
 @dataclass
@@ -242,13 +254,15 @@ def train_run(
     """Train ``config`` from its seeded initial weights and write the run folder."""
     prep = load_data(config)
     spec = model_spec(config, prep)
-    engine = make_engine(config.engine, spec, spec.init_state(config.seed), config.optimizer)
+    check_memory(spec, config.optimizer)
+    engine = make_engine(config.engine, spec, spec.init_state(config.seed), config.optimizer,
+                         config.seed)  # fmt: skip
     folder = _new_folder(config, out)
     atomic_write_json(folder / "config.json", _config_json(config, spec, prep))
     log(
         f"{config.recipe}: {config.dataset} ({len(prep.X_train)} train / {len(prep.X_test)} "
-        f"test), {config.model} {spec.sizes}, {config.optimizer.name} lr {config.optimizer.lr:g}"
-        f", {config.engine} engine -> {folder}"
+        f"test), {spec.summary()}, {config.optimizer.name} lr {config.optimizer.lr:g}, "
+        f"{config.engine} engine -> {folder}"
     )
     snapshots = Snapshots(config.snapshot_steps) if spec.n_inputs == 2 else None
     trainer = _trainer(config, prep, engine, folder, log, progress, snapshots)
@@ -277,7 +291,7 @@ def resume_run(
         atomic_write_json(folder / "config.json", cfg)
     prep = load_data(config)
     spec = model_spec(config, prep)
-    engine = make_engine(config.engine, spec, ckpt.model, config.optimizer)
+    engine = make_engine(config.engine, spec, ckpt.model, config.optimizer, config.seed)
     snapshots = Snapshots(config.snapshot_steps) if spec.n_inputs == 2 else None
     trainer = _trainer(config, prep, engine, folder, log, progress, snapshots)
     log(f"resuming {folder} at epoch {ckpt.state['loop']['epoch'] + 1} "
@@ -363,12 +377,12 @@ def open_run(folder: str | os.PathLike, engine: str | None = None) -> OpenRun:
             f"groundup train --resume {folder}"
         )
     state = load_safetensors(folder / "model.safetensors")
-    expected = spec.init_state(0)
-    for name, arr in expected.items():
-        if name not in state or state[name].shape != arr.shape:
+    for name, shape in spec.parameter_shapes().items():
+        if name not in state or state[name].shape != shape:
             raise DataError(f"{folder / 'model.safetensors'} does not match the run's model "
                             f"({name} missing or of the wrong shape)")  # fmt: skip
-    eng = make_engine(engine or "autograd", spec, state, config.optimizer)
+    state = {name: state[name] for name in spec.parameter_shapes()}
+    eng = make_engine(engine or "autograd", spec, state, config.optimizer, config.seed)
     image_shape = tuple(meta["image_shape"]) if meta.get("image_shape") else None
     return OpenRun(folder, config, spec, eng, meta["classes"], meta["preprocess"],
                    meta.get("feature_names"), image_shape)  # fmt: skip

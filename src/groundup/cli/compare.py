@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from groundup.cli.train import existing_dir, non_negative_int, positive_int
+from groundup.cli.args import existing_dir, value
 
 
 def register(subparsers) -> None:
@@ -17,8 +17,8 @@ def register(subparsers) -> None:
     )
     p.add_argument("recipe", choices=list(RECIPES), metavar="RECIPE",
                    help=f"recipe to run: {', '.join(RECIPES)}")  # fmt: skip
-    p.add_argument("--epochs", type=positive_int, help="override the recipe's number of epochs")
-    p.add_argument("--seed", type=non_negative_int, default=0,
+    p.add_argument("--epochs", type=value("epochs"), help="override the recipe's number of epochs")
+    p.add_argument("--seed", type=value("seed"), default=0,
                    help="seed for weights and batch order")
     p.add_argument("--engines", default="scratch,autograd,torch",
                    help="comma-separated engines to compare (default: all three)")
@@ -30,7 +30,7 @@ def run(args) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from groundup.engines.base import ENGINES
+    from groundup.engines import ENGINES
     from groundup.errors import GroundupError
     from groundup.runs import build_config, load_data, model_spec
     from groundup.train.compare import compare_engines
@@ -48,7 +48,7 @@ def run(args) -> int:
     spec = model_spec(config, prep)
     console = Console()
     opt = config.optimizer
-    console.print(f"{args.recipe}: {spec.sizes}, {opt.name} lr {opt.lr:g}, "
+    console.print(f"{args.recipe}: {spec.summary()}, {opt.name} lr {opt.lr:g}, "
                   f"{config.epochs} epochs, seed {config.seed}")  # fmt: skip
     results, skipped = compare_engines(
         spec, config.optimizer, prep, epochs=config.epochs, batch_size=config.batch_size,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from groundup.cli.train import positive_int
+from groundup.cli.args import value
 
 
 def register(subparsers) -> None:
@@ -28,7 +28,7 @@ def register(subparsers) -> None:
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or CSV files")
     p.add_argument("--invert", action="store_true",
                    help="invert grey levels (dark ink on white paper -> MNIST's light on dark)")
-    p.add_argument("--top", type=positive_int, default=1, metavar="K",
+    p.add_argument("--top", type=value("top"), default=1, metavar="K",
                    help="print the K most likely classes (default 1)")
     p.set_defaults(func=run)
 
@@ -81,7 +81,6 @@ def read_rows(path: str, feature_names: list[str] | None, n_inputs: int) -> np.n
 
 
 def run(args) -> int:
-    from groundup.engines.base import probabilities
     from groundup.runs import open_run
     from groundup.train.prepare import apply_preprocess
 
@@ -102,7 +101,7 @@ def run(args) -> int:
             names += [f"{Path(path).name} row {i + 1}" for i in range(len(rows))]
         X_raw = np.concatenate(raw)
     X = apply_preprocess(X_raw, opened.preprocess)
-    P = probabilities(opened.engine.batched_logits(X), opened.spec.binary)  # (m, C)
+    P = opened.spec.head.probabilities(opened.engine.batched_logits(X))  # (m, C)
     k = max(1, min(args.top, P.shape[1]))
     for name, p in zip(names, P, strict=True):
         best = np.argsort(-p, kind="stable")[:k]

@@ -9,11 +9,10 @@ groundup train --resume runs/mnist-sgd-autograd-20260101-120000
 
 from __future__ import annotations
 
-import argparse
-import math
-import os
-
-from groundup.engines.base import ACTIVATIONS, ENGINES, MODELS, OPTIMIZERS
+from groundup.cli.args import batch_size, existing_dir, value
+from groundup.engines import ENGINES, OPTIMIZERS
+from groundup.models import MODELS
+from groundup.numerics import ACTIVATIONS
 
 
 def register(subparsers) -> None:
@@ -33,24 +32,25 @@ def register(subparsers) -> None:
                    "'groundup datasets'), a path to a CSV file, or a recipe name")  # fmt: skip
     p.add_argument("--recipe", choices=list(RECIPES), metavar="R",
                    help=f"named configuration: {', '.join(RECIPES)}")  # fmt: skip
-    p.add_argument("--model", choices=MODELS,
-                   help="logistic (1 logit), softmax (C logits) or mlp (hidden layers)")
-    p.add_argument("--hidden", type=hidden_sizes, metavar="H1,H2",
+    p.add_argument("--model", choices=list(MODELS),
+                   help="; ".join(f"{m.name}: {m.summary}" for m in MODELS.values()))
+    p.add_argument("--hidden", type=value("hidden"), metavar="H1,H2",
                    help="hidden layer widths for an mlp, e.g. 64,32 (implies --model mlp)")
-    p.add_argument("--activation", choices=ACTIVATIONS, help="non-linearity between layers")
+    p.add_argument("--activation", choices=list(ACTIVATIONS), help="non-linearity between layers")
     p.add_argument("--optimizer", choices=OPTIMIZERS, help="update rule (PyTorch's)")
-    p.add_argument("--lr", type=positive_float,
+    p.add_argument("--lr", type=value("lr"),
                    help="learning rate (default: the recipe's, else PyTorch's for the optimizer)")
-    p.add_argument("--momentum", type=fraction, help="momentum for sgd / rmsprop (default 0)")
-    p.add_argument("--epochs", type=positive_int,
+    p.add_argument("--momentum", type=value("momentum"),
+                   help="momentum for sgd / rmsprop (default 0)")
+    p.add_argument("--epochs", type=value("epochs"),
                    help="passes over the training set (with --resume: extend the run to this many)")
     p.add_argument("--batch-size", type=batch_size, metavar="N|full",
                    help="examples per step, or 'full' for full-batch gradient descent")
     p.add_argument("--engine", choices=ENGINES,
                    help="how gradients are computed (default autograd; torch needs the extra)")
-    p.add_argument("--seed", type=non_negative_int,
+    p.add_argument("--seed", type=value("seed"),
                    help="seed for the initial weights and the batch order (default 0)")
-    p.add_argument("--patience", type=positive_int, metavar="N",
+    p.add_argument("--patience", type=value("patience"), metavar="N",
                    help="early stopping: stop when --monitor has not improved for N epochs in a "
                    "row (default: no early stopping)")  # fmt: skip
     p.add_argument("--monitor", choices=MONITORS,
@@ -117,60 +117,3 @@ def run(args) -> int:
     print(f"test accuracy {100 * m['accuracy']:.2f}% (loss {m['loss']:.4f}), train accuracy "
           f"{100 * m['train_accuracy']:.2f}%; run folder: {result.folder}")  # fmt: skip
     return 0
-
-
-# -- argument types, shared with the other training sub-commands ---------------------------
-def hidden_sizes(text: str) -> tuple[int, ...]:
-    """``"64,32"`` -> ``(64, 32)``."""
-    try:
-        sizes = tuple(int(part) for part in text.replace(" ", "").split(",") if part)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated layer widths such as 64,32, got {text!r}"
-        ) from None
-    if not sizes or any(s < 1 for s in sizes):
-        raise argparse.ArgumentTypeError(f"layer widths must be positive integers, got {text!r}")
-    return sizes
-
-
-def _number(text: str, cast, ok, expected: str):
-    """``cast(text)`` if it parses and passes ``ok``, else argparse's one-line error."""
-    try:
-        value = cast(text)
-    except ValueError:
-        value = None
-    if value is None or not ok(value):
-        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
-    return value
-
-
-def positive_int(text: str) -> int:
-    """An integer >= 1."""
-    return _number(text, int, lambda v: v >= 1, "a positive integer")
-
-
-def non_negative_int(text: str) -> int:
-    """A whole number >= 0 (NumPy's generators take no negative seeds)."""
-    return _number(text, int, lambda v: v >= 0, "a whole number >= 0")
-
-
-def positive_float(text: str) -> float:
-    """A finite number > 0 (not nan, not inf)."""
-    return _number(text, float, lambda v: 0 < v < math.inf, "a positive number")
-
-
-def fraction(text: str) -> float:
-    """A number in [0, 1) (momentum)."""
-    return _number(text, float, lambda v: 0 <= v < 1, "a number in [0, 1)")
-
-
-def batch_size(text: str) -> int | str:
-    """A positive integer, or ``full`` for full-batch gradient descent."""
-    return "full" if text.lower() in ("full", "all") else positive_int(text)
-
-
-def existing_dir(text: str) -> str:
-    """A folder that exists (a mistyped --data-dir would otherwise fall back silently)."""
-    if not os.path.isdir(os.path.expanduser(text)):
-        raise argparse.ArgumentTypeError(f"no such folder: {text!r}")
-    return text
