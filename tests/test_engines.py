@@ -9,7 +9,17 @@ from hypothesis import strategies as st
 
 from groundup.engines import OptimizerSpec, make_engine
 from groundup.errors import GroundupError
-from groundup.models import ModelSpec, mean_loss, predictions, probabilities
+from groundup.gradcheck import check_engine
+from groundup.models import (
+    Activation,
+    Dropout,
+    Head,
+    Linear,
+    ModelSpec,
+    mean_loss,
+    predictions,
+    probabilities,
+)
 
 OPTIMIZERS = [
     OptimizerSpec("sgd", 0.1),
@@ -24,6 +34,7 @@ SPECS = [
     ModelSpec.for_model("mlp", 6, 3, (8, 5), "tanh"),
     ModelSpec.for_model("mlp", 6, 2, (8,), "relu"),  # binary head: one logit
 ]
+DROPOUT = ModelSpec((6,), (Linear(6, 8), Activation("tanh"), Dropout(0.4), Linear(8, 3)), Head(3))
 
 
 def data(spec, n=40, seed=0):
@@ -174,3 +185,53 @@ def test_batched_logits_match_one_pass():
     np.testing.assert_array_equal(engine.batched_logits(X, 1000), np.concatenate(
         [engine.logits(X[:1000]), engine.logits(X[1000:2000]), engine.logits(X[2000:])]
     ))
+
+
+@pytest.mark.parametrize("engine_name", ["scratch", "autograd"])
+@pytest.mark.parametrize("spec", [*SPECS, DROPOUT], ids=lambda s: s.summary())
+def test_loss_and_grads_of_the_contract_match_central_differences(engine_name, spec):
+    X, y = data(spec, n=12)
+    engine = make_engine(engine_name, spec, spec.init_state(2, dtype=np.float64),
+                         OptimizerSpec(), seed=3)  # fmt: skip
+    before = engine.state_dict()
+    errors = check_engine(engine, X.astype(np.float64), y)
+    assert set(errors) == set(spec.parameter_shapes())
+    assert max(errors.values()) < 1e-6, errors
+    assert all(np.array_equal(before[k], v) for k, v in engine.state_dict().items())
+
+
+@pytest.mark.parametrize("engine_name", ["scratch", "autograd"])
+def test_train_step_is_loss_and_grads_plus_one_update(engine_name):
+    spec, opt = SPECS[2], OptimizerSpec("sgd", 0.5)
+    X, y = data(spec, n=10)
+    engine = make_engine(engine_name, spec, spec.init_state(0), opt)
+    w0 = engine.state_dict()
+    loss, grads = engine.loss_and_grads(X, y)
+    assert engine.train_step(X, y)[0] == loss and engine.steps == 1
+    for name, w in engine.state_dict().items():  # plain SGD: w1 = w0 - lr g
+        np.testing.assert_allclose(w, w0[name] - np.float32(0.5) * grads[name], rtol=1e-6,
+                                   atol=1e-7)  # fmt: skip
+
+
+def test_dropout_masks_are_the_same_in_every_engine_and_off_for_logits():
+    X, y = data(DROPOUT)
+    init = DROPOUT.init_state(0)
+    opt = OptimizerSpec("adam", 0.01)
+    engines = [make_engine(n, DROPOUT, init, opt, seed=5) for n in ("scratch", "autograd")]
+    losses = [train(e, X, y, 8) for e in engines]
+    np.testing.assert_allclose(losses[0], losses[1], rtol=1e-5)
+    a, b = (e.state_dict() for e in engines)
+    for k in a:
+        np.testing.assert_allclose(a[k], b[k], rtol=1e-5, atol=1e-6)
+    # training drops units (another seed, another loss); logits never do (equal on every call)
+    other = make_engine("scratch", DROPOUT, init, opt, seed=6)
+    fresh = make_engine("scratch", DROPOUT, init, opt, seed=5)
+    assert other.loss_and_grads(X, y)[0] != fresh.loss_and_grads(X, y)[0]
+    no_dropout = ModelSpec((6,), (DROPOUT.layers[0], DROPOUT.layers[1], DROPOUT.layers[3]),
+                           Head(3))  # fmt: skip
+    renamed = {"0.weight": init["0.weight"], "0.bias": init["0.bias"],
+               "2.weight": init["3.weight"], "2.bias": init["3.bias"]}  # fmt: skip
+    plain = make_engine("autograd", no_dropout, renamed, opt)
+    for e in (fresh, engines[1]):
+        np.testing.assert_array_equal(e.logits(X), e.logits(X))
+    np.testing.assert_allclose(fresh.logits(X), plain.logits(X), rtol=1e-6, atol=1e-7)

@@ -2,10 +2,12 @@
 exactly the weights of a run never interrupted."""
 
 import json
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -197,3 +199,31 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_cleanly(tmp_path, csv_problem):
                              "--no-plots"], capture_output=True, text=True)  # fmt: skip
     assert resume.returncode == 0, resume.stderr
     _assert_same_as_reference(out, reference)
+
+
+OLD_RUN = Path(__file__).parent / "data" / "runs" / "penguins-mlp-0.1.0"  # by groundup 0.1.0
+
+
+def test_a_run_written_before_models_had_layers_still_opens_and_resumes(tmp_path):
+    # its config.json and model.safetensors describe the model in the old MLP-only form
+    cfg = json.loads((OLD_RUN / "config.json").read_text())
+    assert "layers" not in cfg["spec"] and cfg["spec"]["hidden"] == [8]
+    recorded = json.loads((OLD_RUN / "metrics.json").read_text())
+    from groundup.runs import load_data
+    from groundup.train.report import classification_metrics
+
+    for engine in ("scratch", "autograd"):
+        opened = open_run(OLD_RUN, engine=engine)
+        assert list(opened.spec.parameter_shapes()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
+        prep = load_data(opened.config)
+        m = classification_metrics(opened.engine, prep.X_test, prep.y_test, opened.classes)
+        assert m["accuracy"] == recorded["accuracy"]
+        assert m["loss"] == pytest.approx(recorded["loss"], rel=1e-6)
+    # resuming it for 5 more epochs ends where 45 straight epochs of today's code end, bit for bit
+    run = tmp_path / "old"
+    shutil.copytree(OLD_RUN, run)
+    resume_run(run, epochs=45, log=quiet, plots=False)
+    config = build_config(recipe="penguins-mlp", hidden=(8,), epochs=45)
+    train_run(config, out=tmp_path / "new", log=quiet, plots=False)
+    old, new = (load_safetensors(p / "model.safetensors") for p in (run, tmp_path / "new"))
+    assert all(np.array_equal(old[k], new[k]) for k in new)

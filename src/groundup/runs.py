@@ -197,7 +197,8 @@ def check_memory(spec: ModelSpec, optimizer: OptimizerSpec) -> None:
     """Refuse, with the figure, a model whose training copies cannot fit in memory: the initial
     weights, the engine's parameters, their gradients and the optimizer's buffers."""
     copies = 3 + optimizer.n_buffers
-    buffers = f" and {optimizer.name}'s {optimizer.n_buffers}" if optimizer.n_buffers else ""
+    n = optimizer.n_buffers
+    buffers = f" and {optimizer.name}'s {n} buffer{'s' * (n > 1)}" if n else ""
     check_fits(spec.n_parameters, np.float32, copies,
                f"training (initial weights, weights, gradients{buffers})")  # fmt: skip
 
