@@ -227,3 +227,15 @@ def test_a_run_written_before_models_had_layers_still_opens_and_resumes(tmp_path
     train_run(config, out=tmp_path / "new", log=quiet, plots=False)
     old, new = (load_safetensors(p / "model.safetensors") for p in (run, tmp_path / "new"))
     assert all(np.array_equal(old[k], new[k]) for k in new)
+
+
+def test_pixels_are_scaled_by_the_data_sets_own_largest_value():
+    from groundup import data
+    from groundup.train.prepare import prepare
+
+    digits = prepare(data.load("digits"), "pixels")  # stored as 0..16, not 0..255
+    assert digits.preprocess["max"] == 16 and digits.X_train.max() == 1.0
+    X = np.array([[[0, 4]], [[2, 1]]], dtype=np.uint8)  # a made-up 1x2 image set, values 0..4
+    ds = data.Dataset("four-levels", X, np.array([0, 1]), X[:0], np.array([], np.int64),
+                      ["a", "b"], image_shape=(1, 2), pixel_max=4)  # fmt: skip
+    np.testing.assert_array_equal(prepare(ds, "pixels").X_train, [[0, 1], [0.5, 0.25]])

@@ -5,7 +5,7 @@ apply the same one to new inputs:
 
 * ``pixels``: images of shape (N, H, W[, 3]) flattened to (N, H*W[*3]) and divided by their
   largest possible value, 255 (``x / 255`` in float32, as ``torchvision.transforms.ToTensor``
-  does; 16 for the ``digits`` set), so inputs lie in [0, 1];
+  does; the data set's ``pixel_max``, 16 for ``digits``), so inputs lie in [0, 1];
 * ``standardize``: ``z = (x - mean) / std`` per column, statistics from the training set only;
 * ``none``: the features as they are, in float32.
 """
@@ -21,8 +21,6 @@ from groundup.errors import DataError
 __all__ = ["PREPROCESSINGS", "Prepared", "apply_preprocess", "prepare"]
 
 PREPROCESSINGS = ("pixels", "standardize", "none")
-#: Largest pixel value of image sets not stored as 0..255.
-PIXEL_MAX = {"digits": 16}
 
 
 @dataclass
@@ -85,7 +83,7 @@ def prepare(dataset, kind: str | None = None) -> Prepared:
         scaler = StandardScaler().fit(Xtr)  # constant columns get scale 1 (they become 0)
         preprocess.update(mean=scaler.mean_.tolist(), scale=scaler.scale_.tolist())
     elif kind == "pixels":
-        preprocess["max"] = PIXEL_MAX.get(dataset.name, 255)
+        preprocess["max"] = int(dataset.pixel_max)
         if dataset.image_shape is not None:
             preprocess["image_shape"] = list(dataset.image_shape)
     X_train = apply_preprocess(dataset.X_train, preprocess)
