@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from groundup.errors import DataError, ShapeError
-from groundup.plot._figure import finish, new_figure
+from groundup.plot._figure import finish, grid_margins, new_figure
 
 __all__ = ["plot_misclassified", "plot_weight_images"]
 
@@ -78,7 +78,9 @@ def plot_weight_images(
         fig.colorbar(im, ax=axes[0, 1], shrink=0.8)
     else:
         nrows, ncols = _grid_shape(k, 4 if k <= 16 else 8)
-        fig, axes = new_figure(nrows, ncols, size=(1.8 * ncols + 1, 1.8 * nrows + 0.4))
+        width = 1.8 * ncols + 1.2
+        fig, axes = new_figure(nrows, ncols, size=(width, 1.8 * nrows + 0.6), layout=None)
+        grid_margins(fig, right=1 - 1.2 / width)  # 1.2 inches on the right for the colour bar
         m = float(np.abs(images).max()) or 1.0
         im = None
         for j, ax in enumerate(axes.ravel()):
@@ -89,7 +91,8 @@ def plot_weight_images(
                     im = ax.imshow(images[j], cmap="RdBu_r", vmin=-m, vmax=m)
                 ax.set_title(f"unit {j}", fontsize=8)
         if im is not None:
-            fig.colorbar(im, ax=axes, shrink=0.8, label="weight")
+            bar = fig.add_axes((1 - 1.05 / width, 0.15, 0.15 / width, 0.6))
+            fig.colorbar(im, cax=bar, label="weight")
     for ax in axes.ravel():
         ax.set_xticks([])
         ax.set_yticks([])
@@ -144,7 +147,8 @@ def plot_misclassified(
         p_shown = probs[np.arange(len(probs)), y_pred.astype(int)] if probs.ndim == 2 else probs
     k = min(len(images), max_images)
     nrows, ncols = _grid_shape(k, 5)
-    fig, axes = new_figure(nrows, ncols, size=(2.2 * ncols, 2.4 * nrows + 0.4))
+    fig, axes = new_figure(nrows, ncols, size=(2.2 * ncols, 2.4 * nrows + 0.6), layout=None)
+    grid_margins(fig)
     for i, ax in enumerate(axes.ravel()):
         ax.set_axis_off()
         if i >= k:
