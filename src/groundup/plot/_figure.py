@@ -28,30 +28,12 @@ def marker(n_points: int) -> str | None:
 
 
 def new_figure(nrows: int = 1, ncols: int = 1, size: tuple[float, float] = (6.0, 4.0),
-               squeeze: bool = False, layout: str | None = "constrained"):  # fmt: skip
+               squeeze: bool = False):  # fmt: skip
     """A fresh ``(figure, axes)``; ``axes`` is a 2-D array of shape (nrows, ncols), or with
-    ``squeeze`` (matplotlib's meaning) one Axes or a 1-D array when a dimension is 1.
-
-    ``layout=None`` leaves the geometry to the caller (:func:`grid_margins`): a grid of many
-    small images does not need constrained layout, which measures every label of every axes and
-    makes a 16-image grid about three times slower to save.
-    """
-    fig = Figure(figsize=size, dpi=DPI, layout=layout)
+    ``squeeze`` (matplotlib's meaning) one Axes or a 1-D array when a dimension is 1."""
+    fig = Figure(figsize=size, dpi=DPI, layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=squeeze)
     return fig, axes
-
-
-def grid_margins(fig: Figure, title_in: float = 0.45, gap_in: float = 0.3,
-                 right: float = 0.98) -> None:  # fmt: skip
-    """Fixed margins for a grid of images: ``title_in`` inches above for the suptitle and
-    ``gap_in`` inches between rows for each image's title."""
-    height = fig.get_size_inches()[1]
-    n = fig.axes[0].get_subplotspec().get_gridspec().nrows if fig.axes else 1
-    gap, bottom = gap_in / height, 0.02
-    top = 1 - title_in / height - gap  # the first row's title sits in the gap above it
-    h = max((top - bottom - (n - 1) * gap) / n, 1e-3)  # one row of images, as a figure fraction
-    fig.subplots_adjust(left=0.02, right=right, bottom=bottom, top=top, wspace=0.08,
-                        hspace=gap / h)
 
 
 def finish(fig: Figure, path: str | os.PathLike | None) -> Figure:
