@@ -93,17 +93,23 @@ def check_conv(x_shape: tuple, w_shape: tuple, op: str) -> None:
         )
 
 
-def pool_geometry(x_shape: tuple, kernel_size, stride, padding, op: str):
-    """``(kernel, stride, padding, (H_out, W_out))`` as pairs for a pooling layer; ``stride``
-    None means the kernel size. Padding is at most half the kernel (as PyTorch requires), so
-    every window holds a real pixel."""
-    check_images(x_shape, op)
+def pool_arguments(kernel_size, stride, padding, op: str) -> tuple[tuple, tuple, tuple]:
+    """``(kernel, stride, padding)`` as pairs for a pooling layer; ``stride`` None means the
+    kernel size. Padding is at most half the kernel (as PyTorch requires), so every window
+    holds a real pixel."""
     kernel = pair(kernel_size, "kernel_size")
     stride = kernel if stride is None else pair(stride, "stride")
     padding = pair(padding, "padding", low=0)
     if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
         raise ShapeError(f"{op}: padding {padding} must be at most half the kernel size "
                          f"{kernel}, so that every window holds a real pixel")
+    return kernel, stride, padding
+
+
+def pool_geometry(x_shape: tuple, kernel_size, stride, padding, op: str):
+    """:func:`pool_arguments` and ``(H_out, W_out)`` for images of shape ``x_shape``."""
+    check_images(x_shape, op)
+    kernel, stride, padding = pool_arguments(kernel_size, stride, padding, op)
     return kernel, stride, padding, output_hw(x_shape, kernel, stride, padding, op)
 
 

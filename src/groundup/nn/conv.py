@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from groundup.autograd import Tensor
-from groundup.im2col import pair
+from groundup.im2col import pair, pool_arguments
 from groundup.nn import functional as F
 from groundup.nn import init
 from groundup.nn.module import Module
@@ -75,7 +75,7 @@ class MaxPool2d(Module):
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
         self.padding = padding
-        _check_pool_arguments(self)
+        pool_arguments(kernel_size, stride, padding, type(self).__name__)
 
     def forward(self, x: Tensor) -> Tensor:
         return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
@@ -99,7 +99,7 @@ class AvgPool2d(Module):
         self.stride = kernel_size if stride is None else stride
         self.padding = padding
         self.count_include_pad = count_include_pad
-        _check_pool_arguments(self)
+        pool_arguments(kernel_size, stride, padding, type(self).__name__)
 
     def forward(self, x: Tensor) -> Tensor:
         return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding,
@@ -108,9 +108,3 @@ class AvgPool2d(Module):
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
-
-def _check_pool_arguments(layer) -> None:
-    """Refuse a bad kernel size, stride or padding when the layer is built, not at first use."""
-    pair(layer.kernel_size, "kernel_size")
-    pair(layer.stride, "stride")
-    pair(layer.padding, "padding", low=0)

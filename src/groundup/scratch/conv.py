@@ -58,6 +58,7 @@ from groundup.im2col import (
     overlapping,
     pad,
     pair,
+    pool_arguments,
     pool_geometry,
     unpad,
     window,
@@ -157,9 +158,8 @@ class _Pool:
     kind = ""
 
     def __init__(self, kernel_size, stride=None, padding=0):
-        self.kernel_size = pair(kernel_size, "kernel_size")
-        self.stride = self.kernel_size if stride is None else pair(stride, "stride")
-        self.padding = pair(padding, "padding", low=0)
+        self.kernel_size, self.stride, self.padding = pool_arguments(kernel_size, stride,
+                                                                     padding, self.kind)
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
         self._cache: tuple | None = None
