@@ -126,6 +126,17 @@ def test_max_pool_sends_a_tie_to_the_first_maximum():
                                   [[0.0, 5.0], [0.0, 0.0]])
 
 
+def test_average_counts_the_padding_unless_told_not_to():
+    # a 2x2 image of ones, 3x3 windows with padding 1: every window holds the 4 real pixels
+    # and 5 padded zeros, so its mean is 4/9 with the padding counted and 4/4 without
+    X = np.ones((1, 1, 2, 2))
+    for count_include_pad, expected in [(True, 4 / 9), (False, 1.0)]:
+        layer = AvgPool2d(3, 1, 1, count_include_pad)
+        np.testing.assert_allclose(layer.forward(X), np.full((1, 1, 2, 2), expected), **EXACT)
+        out = F.avg_pool2d(groundup.tensor(X, dtype=np.float64), 3, 1, 1, count_include_pad)
+        np.testing.assert_allclose(out.data, np.full((1, 1, 2, 2), expected), **EXACT)
+
+
 def test_conv_by_hand():
     # a vertical-edge kernel [[1, -1]] on one row [0, 0, 1, 1]: the only response is at the
     # step, 0·1 + 1·(-1) = -1 at column 1; padding 1 adds a column of zeros on each side
@@ -143,9 +154,11 @@ def test_conv_by_hand():
 @given(case=conv_cases(), seed=st.integers(0, 10**6), bias=st.booleans())
 def test_scratch_conv_equals_autograd(case, seed, bias):
     layer, X = _conv(case, seed, bias)
-    x = groundup.tensor(X, requires_grad=True, dtype=np.float64)
-    w = groundup.tensor(layer.params["weight"], requires_grad=True, dtype=np.float64)
-    b = groundup.tensor(layer.params["bias"], requires_grad=True, dtype=np.float64) if bias else None
+    x, w = (groundup.tensor(a, requires_grad=True, dtype=np.float64)
+            for a in (X, layer.params["weight"]))
+    b = None
+    if bias:
+        b = groundup.tensor(layer.params["bias"], requires_grad=True, dtype=np.float64)
     out = F.conv2d(x, w, b, layer.stride, layer.padding)
     Y = layer.forward(X)
     np.testing.assert_allclose(out.data, Y, **EXACT)

@@ -27,7 +27,7 @@ TOL = {np.float64: dict(rtol=1e-10, atol=1e-12), np.float32: dict(rtol=1e-5, ato
 TORCH_DTYPE = {np.float64: torch.float64, np.float32: torch.float32}
 FAST = settings(max_examples=15, deadline=None, derandomize=True)
 dtypes = st.sampled_from([np.float64, np.float32])
-engines = st.sampled_from(["autograd", "scratch"])
+ENGINES = ["autograd", "scratch"]
 
 
 def _torch(a, dtype):
@@ -54,10 +54,10 @@ def _engine_conv(engine, X, W, b, stride, padding, dY):
     return out.data, x.grad, w.grad, None if bt is None else bt.grad
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @FAST
-@given(case=conv_cases(max_side=9), dtype=dtypes, engine=engines, bias=st.booleans(),
-       seed=st.integers(0, 10**6))
-def test_conv2d_matches_torch(case, dtype, engine, bias, seed):
+@given(case=conv_cases(max_side=9), dtype=dtypes, bias=st.booleans(), seed=st.integers(0, 10**6))
+def test_conv2d_matches_torch(engine, case, dtype, bias, seed):
     N, C, O, H, W, kernel, stride, padding = case
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((N, C, H, W)).astype(dtype)
@@ -92,12 +92,13 @@ def _engine_pool(engine, kind, X, kernel, stride, padding, count_include_pad, dY
     return out.data, x.grad
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("kind", ["max", "avg"])
 @FAST
-@given(case=pool_cases(max_side=9), dtype=dtypes, engine=engines, ties=st.booleans(),
+@given(case=pool_cases(max_side=9), dtype=dtypes, ties=st.booleans(),
        default_stride=st.booleans(), count_include_pad=st.booleans(),
        seed=st.integers(0, 10**6))
-def test_pooling_matches_torch(kind, case, dtype, engine, ties, default_stride,
+def test_pooling_matches_torch(kind, engine, case, dtype, ties, default_stride,
                                count_include_pad, seed):
     N, C, H, W, kernel, stride, padding = case
     if default_stride:
