@@ -4,9 +4,8 @@
 
 Each notebook walks through one primer text's (or one later topic's) lessons: a short
 explanation, then a cell that calls groundup and prints (and checks) the numbers, then the
-figure. The lessons' own functions
-do the work, so a notebook and ``groundup lesson run`` can never disagree. The test suite
-(tests/test_notebooks.py) executes every notebook.
+figure. The lessons' own functions do the work, so a notebook and ``groundup lesson run`` can
+never disagree. The test suite (tests/test_notebooks.py) executes every notebook.
 """
 
 from __future__ import annotations
