@@ -127,11 +127,12 @@ def test_initial_loss_far_from_ln_c_is_reported():
 
 def test_divergence_note_for_a_finite_blow_up():
     # mnist-sgd at --lr 1e6 ends epoch 1 at a mean loss of 5.8e28, finite: no NaN guard fires
-    note = guards.divergence_note(5.8e28, 10, 1, 1e6)
-    assert "diverging" in note and "--lr 100000" in note
-    assert guards.divergence_note(2.0, 10, 1, 0.01) is None  # below ln 10 + ln 10 = 4.6
-    assert guards.divergence_note(4.7, 10, 2, 0.01) is not None
-    assert guards.divergence_note(9.0, 10, 3, 0.01, previous=8.0) is None  # reported once
+    sgd = OptimizerSpec("sgd", 0.01)
+    note = guards.divergence_note(5.8e28, 10, 1, OptimizerSpec("sgd", 1e6))
+    assert "diverging" in note and "--lr 0.01" in note  # not 1e6 / 10: it diverges as well
+    assert guards.divergence_note(2.0, 10, 1, sgd) is None  # below ln 10 + ln 10 = 4.6
+    assert guards.divergence_note(4.7, 10, 2, sgd) is not None
+    assert guards.divergence_note(9.0, 10, 3, sgd, previous=8.0) is None  # reported once
     t = trainer(opt=OptimizerSpec("sgd", 5.0), epochs=3)  # losses 4e4, 3e3, 9e2: finite
     t.fit()
     notes = [n for n in t.history.notes if "diverging" in n]
