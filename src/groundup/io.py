@@ -345,8 +345,8 @@ def _weights_file(path: str | os.PathLike) -> Path:
     path = Path(path)
     if path.is_dir():
         inside = path / "model.safetensors"
-        hint = f"e.g. {inside}" if inside.is_file() else "the .safetensors file inside it"
-        raise DataError(f"{path} is a folder, not a weights file; give the file ({hint})")
+        hint = f"the file inside it, {inside}" if inside.is_file() else "a .safetensors file"
+        raise DataError(f"{path} is a folder, not a weights file; give {hint}")
     if not path.is_file():
         raise DataError(f"no such weights file: {path}. Check the path (or train a model first).")
     return path

@@ -98,16 +98,17 @@ def read_config_json(folder: str | os.PathLike) -> dict:
     return cfg
 
 
-_RESTORE = " (was it edited by hand? restore it, or train the run again)"
+_RESTORE = " (was it edited by hand? restore it, or train a new run)"
 
 
 def _check_is_run_folder(folder: Path) -> None:
     """A one-line error unless ``folder`` is a folder holding a ``config.json`` file."""
-    where = "give the folder 'groundup train' printed (runs/<recipe>-<engine>-<time>)"
+    where = "the folder 'groundup train' printed (runs/<recipe>-<engine>-<time>)"
     if not folder.exists():
-        raise DataError(f"{folder} is not a run folder: there is no such folder; {where}")
+        raise DataError(f"{folder} is not a run folder: there is no such folder; give {where}")
     if not folder.is_dir():
-        inside = f"its folder {folder.parent}" if (folder.parent / CONFIG).is_file() else where
-        raise DataError(f"{folder} is a file, not a run folder; give {inside}")
+        parent = folder.parent
+        where = f"its folder {parent}" if (parent / CONFIG).is_file() else where
+        raise DataError(f"{folder} is a file, not a run folder; give {where}")
     if not (folder / CONFIG).is_file():
-        raise DataError(f"{folder} is not a run folder (no {CONFIG}); {where}")
+        raise DataError(f"{folder} is not a run folder (no {CONFIG}); give {where}")

@@ -184,39 +184,21 @@ def check_config(cfg: Any, source) -> dict:
     """A ``config.json`` checked against :data:`CONFIG`, then for agreement between its keys."""
     cfg = check_section(cfg, CONFIG, "", source)
     run, spec, n = cfg["run"], cfg["spec"], cfg["spec"]["n_inputs"]
-    agree = [
-        (
-            "classes",
-            len(cfg["classes"]) == spec["n_classes"],
-            f"{spec['n_classes']} class names (spec.n_classes), one per class the model outputs",
-        ),
-        (
-            "spec.binary",
-            not spec["binary"] or spec["n_classes"] == 2,
-            "false unless spec.n_classes is 2 (one logit is for two classes)",
-        ),
+    agree = [  # (key, whether it agrees, what it must be)
+        ("classes", len(cfg["classes"]) == spec["n_classes"],
+         f"{spec['n_classes']} class names (spec.n_classes), one per class the model outputs"),
+        ("spec.binary", not spec["binary"] or spec["n_classes"] == 2,
+         "false unless spec.n_classes is 2 (one logit is for two classes)"),
+        ("run.hidden", (run["model"] == "mlp") == bool(run["hidden"]),
+         "non-empty for an mlp and empty for logistic / softmax (run.model)"),
         ("spec.hidden", spec["hidden"] == run["hidden"], f"equal to run.hidden {run['hidden']}"),
-        (
-            "spec.activation",
-            spec["activation"] == run["activation"],
-            f"equal to run.activation {run['activation']!r}",
-        ),
-        (
-            "run.hidden",
-            (run["model"] == "mlp") == bool(run["hidden"]),
-            "non-empty for an mlp and empty for logistic / softmax (run.model)",
-        ),
-        (
-            "feature_names",
-            cfg["feature_names"] is None or len(cfg["feature_names"]) == n,
-            f"{n} names, one per input (spec.n_inputs)",
-        ),
-        (
-            "image_shape",
-            cfg["image_shape"] is None or math.prod(cfg["image_shape"]) == n,
-            f"a shape of {n} pixel values (spec.n_inputs)",
-        ),
-    ]
+        ("spec.activation", spec["activation"] == run["activation"],
+         f"equal to run.activation {run['activation']!r}"),
+        ("feature_names", cfg["feature_names"] is None or len(cfg["feature_names"]) == n,
+         f"{n} names, one per input (spec.n_inputs)"),
+        ("image_shape", cfg["image_shape"] is None or math.prod(cfg["image_shape"]) == n,
+         f"a shape of {n} pixel values (spec.n_inputs)"),
+    ]  # fmt: skip
     for key, ok, what in agree:
         if not ok:
             raise _bad(source, key, what, _get(cfg, key))
@@ -275,7 +257,7 @@ def check_weights(
         )
 
 
-_FIX = " (was the file edited by hand? restore it, or train the run again)"
+_FIX = " (was the file edited by hand? restore it, or train a new run)"
 
 
 def _bad(source, key: str, what: str, value) -> DataError:

@@ -387,15 +387,15 @@ class OpenRun:
 
     def probabilities(self, X: np.ndarray) -> np.ndarray:
         """Class probabilities of shape (m, C) for preprocessed inputs ``X`` of shape (m, d);
-        the divergence message if the logits overflow (NaN or infinite)."""
+        the divergence message if the logits overflow (softmax would hide an infinity)."""
         from groundup.engines.base import probabilities
 
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            P = probabilities(self.engine.batched_logits(X), self.spec.binary)
-        if not np.isfinite(P).all():
-            what = "the model's logits overflowed on these inputs (NaN probabilities)"
-            raise diverged(what, self.config.optimizer)
-        return P
+            z = self.engine.batched_logits(X)  # (m, n_outputs)
+        if not np.isfinite(z).all():
+            raise diverged("the model's logits are NaN or infinite on these inputs",
+                           self.config.optimizer)  # fmt: skip
+        return probabilities(z, self.spec.binary)
 
 
 def open_run(folder: str | os.PathLike, engine: str | None = None) -> OpenRun:
@@ -408,7 +408,7 @@ def open_run(folder: str | os.PathLike, engine: str | None = None) -> OpenRun:
     meta, config = _read(folder)
     spec = ModelSpec.from_dict(meta["spec"])
     path = folder / "model.safetensors"
-    if not path.is_file():
+    if not path.exists():  # a folder of that name is load_safetensors' to explain
         raise DataError(
             f"{folder} has no model.safetensors: the run did not finish. Continue it with "
             f"groundup train --resume {folder}"
