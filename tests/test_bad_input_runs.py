@@ -101,6 +101,12 @@ CONFIG_EDITS = [
     ("no-marker", _drop("groundup_version"), ("not written by groundup", "groundup_version")),
     ("top-level-list", lambda cfg: cfg.clear() or cfg.update(x=1), ("not written by groundup",)),
 ]
+RESUME_EDITS = [  # keys valid on their own that no longer describe the checkpoint
+    ("optimizer-changed", _set("run.optimizer.name", "rmsprop"), ("'run.optimizer'", "adam")),
+    ("momentum-changed", _set("run.optimizer.momentum", 0.5), ("'run.optimizer'", "momentum")),
+    ("spec-not-the-data", lambda c: c["spec"].update(n_inputs=5) or c.update(feature_names=None)
+     or c["preprocess"].update(mean=[0] * 5, scale=[1] * 5), ("'spec'", "[5, 8, 3]", "[4, 8, 3]")),
+]  # fmt: skip
 CONFIG_TEXTS = [  # config.json replaced by text that is not a groundup config at all
     ("not-json", "{\"run\": {\"epochs\": 3,,}", ("config.json", "not valid JSON")),
     ("empty-file", "", ("config.json", "not valid JSON")),
@@ -272,6 +278,7 @@ def _register_good(good_run):
 CASES = [
     *(_config_case(c, i, e, s) for c in COMMANDS for i, e, s in CONFIG_EDITS),
     *(_config_text_case(c, i, t, s) for c in COMMANDS for i, t, s in CONFIG_TEXTS),
+    *(_config_case("resume", i, e, s) for i, e, s in RESUME_EDITS),
     *(_weights_case(c, i, e, s) for c in COMMANDS for i, e, s in WEIGHT_EDITS),
     *(_folder_case(c, i, w, s) for c in COMMANDS for i, w, s in FOLDER_CASES),
     *OTHER_CASES,

@@ -130,6 +130,20 @@ def test_a_corrupted_checkpoint_names_a_way_out_that_works(good_run, tmp_path, c
     assert code == 0 and "epoch 0" in out, err
 
 
+def test_a_damaged_final_model_names_a_way_out_that_works(good_run, tmp_path, capsys):
+    run = Path(shutil.copytree(good_run, tmp_path / "run"))
+    model = run / "model.safetensors"
+    model.write_bytes(model.read_bytes()[:-5])
+    code, _, err = run_cli(["evaluate", run], capsys)
+    assert code != 0 and "truncated" in err and f"--resume {run}" in err
+    model.unlink()  # follow the advice
+    code, _, err = run_cli(["train", "--resume", run, "--quiet", "--no-plots"], capsys)
+    assert code == 0, err
+    assert model.read_bytes() == (good_run / "model.safetensors").read_bytes()
+    code, _, err = run_cli(["evaluate", run], capsys)
+    assert code == 0, err
+
+
 # -- 3. temporary files of killed writes ---------------------------------------------------------
 def _dead_pid() -> int:
     proc = subprocess.Popen([sys.executable, "-c", "pass"])

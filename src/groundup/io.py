@@ -309,8 +309,11 @@ def save_safetensors(
     return atomic_write(path, safetensors_bytes(state, metadata))
 
 
-def load_safetensors(path: str | os.PathLike) -> dict[str, np.ndarray]:
+def load_safetensors(path: str | os.PathLike, *, fix: str | None = None) -> dict[str, np.ndarray]:
     """Load every array of a safetensors file as ``{name: ndarray}``.
+
+    ``fix`` is the sentence an unreadable file's message ends with, for callers that know a
+    better remedy than the default (delete the file and save or train again).
 
     Raises
     ------
@@ -325,7 +328,7 @@ def load_safetensors(path: str | os.PathLike) -> dict[str, np.ndarray]:
     try:
         return dict(load_file(path))
     except Exception as exc:  # safetensors raises its own SafetensorError (not importable stably)
-        raise _unreadable(path, exc) from exc
+        raise _unreadable(path, exc, fix) from exc
 
 
 def read_safetensors_metadata(path: str | os.PathLike) -> dict[str, str]:
@@ -369,18 +372,17 @@ _TO_SAFETENSORS = (
 )
 
 
-def _unreadable(path: Path, exc: Exception) -> DataError:
+def _unreadable(path: Path, exc: Exception, fix: str | None = None) -> DataError:
     """The error for a file safetensors cannot read: another format, or a damaged file."""
     with open(path, "rb") as f:
         head = f.read(64)
-    size = path.stat().st_size
-    looks = _looks_like(head, size)
+    looks = _looks_like(head, path.stat().st_size)
     if looks is not None:
         return DataError(f"{path} is not a safetensors file: it looks like {looks}. "
-                         f"{_TO_SAFETENSORS}")  # fmt: skip
+                         f"{fix or _TO_SAFETENSORS}")  # fmt: skip
     return DataError(
         f"{path} is not a readable safetensors file ({exc}); it may be truncated or "
-        f"corrupted. Delete it and save or train again."
+        f"corrupted. {fix or 'Delete it and save or train again.'}"
     )
 
 

@@ -287,27 +287,49 @@ def resume_run(
     ckpt_dir = folder / "checkpoint"
     ckpt = load_checkpoint(ckpt_dir) if has_checkpoint(ckpt_dir) else None
     done = 0 if ckpt is None else int(ckpt.state["loop"]["epoch"])
-    if epochs is not None:
-        if epochs < done:
-            raise GroundupError(
-                f"{folder} has already trained {done} epochs; --epochs can only extend a run "
-                f"(give {done} or more, or start a new run)"
-            )
-        config.epochs = int(epochs)
-        cfg["run"]["epochs"] = config.epochs
-        atomic_write_json(folder / "config.json", cfg)
+    if epochs is not None and epochs < done:
+        raise GroundupError(
+            f"{folder} has already trained {done} epochs; --epochs can only extend a run "
+            f"(give {done} or more, or start a new run)"
+        )
     prep = load_data(config)
     spec = model_spec(config, prep)
+    if ckpt is not None:  # every check before the first write
+        _check_resumable(folder, cfg, config, spec, ckpt)
+        source = ckpt.path / "model.safetensors" if ckpt.path else ckpt_dir
+        check_weights(ckpt.model, spec.init_state(0), source, config.optimizer)
+    if epochs is not None:
+        config.epochs = cfg["run"]["epochs"] = int(epochs)
     if ckpt is None:
         log(f"{folder} has no checkpoint (the run stopped before its first epoch ended): "
             f"starting it again from epoch 0")  # fmt: skip
         atomic_write_json(folder / "config.json", _config_json(config, spec, prep))
     else:
-        source = ckpt.path / "model.safetensors" if ckpt.path else ckpt_dir
-        check_weights(ckpt.model, spec.init_state(0), source, config.optimizer)
+        if epochs is not None:
+            atomic_write_json(folder / "config.json", cfg)
         log(f"resuming {folder} at epoch {ckpt.state['loop']['epoch'] + 1} "
             f"(step {ckpt.state['loop']['step']})")  # fmt: skip
     return _train(folder, config, spec, prep, ckpt, log, progress, plots)
+
+
+def _check_resumable(folder: Path, cfg: dict, config: RunConfig, spec: ModelSpec, ckpt) -> None:
+    """config.json still describes the checkpoint: the model the data gives, the optimizer."""
+    path = folder / "config.json"
+    written = ModelSpec.from_dict(cfg["spec"])
+    if written != spec:
+        raise DataError(
+            f"{path}: key 'spec' (a {written.sizes} network) does not "
+            f"match the one {config.dataset} gives ({spec.sizes}); restore config.json, or, if "
+            f"the data changed, train a new run"
+        )
+    saved = ckpt.state.get("optimizer")  # absent in checkpoints of groundup 0.1.0
+    now = {"name": config.optimizer.name, "momentum": config.optimizer.momentum}
+    if saved is not None and saved != now:
+        raise DataError(
+            f"{path}: key 'run.optimizer' ({now['name']}, momentum {now['momentum']:g}) is not "
+            f"what the checkpoint was saved with ({saved['name']}, momentum "
+            f"{saved['momentum']:g}); restore it, or train a new run"
+        )
 
 
 def _train(folder, config, spec, prep, ckpt, log, progress, plots) -> RunResult:
@@ -413,7 +435,8 @@ def open_run(folder: str | os.PathLike, engine: str | None = None) -> OpenRun:
             f"{folder} has no model.safetensors: the run did not finish. Continue it with "
             f"groundup train --resume {folder}"
         )
-    state = load_safetensors(path)
+    fix = f"Delete it and run groundup train --resume {folder}: that writes it again."
+    state = load_safetensors(path, fix=fix)
     check_weights(state, spec.init_state(0), path, config.optimizer)
     eng = make_engine(engine or "autograd", spec, state, config.optimizer)
     image_shape = tuple(meta["image_shape"]) if meta["image_shape"] else None

@@ -115,14 +115,10 @@ def load_checkpoint(folder: str | os.PathLike) -> Checkpoint:
             raise ValueError(f"'state' lacks {missing or 'history'}")
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise DataError(f"checkpoint {path} is unreadable ({exc}); {restart}") from exc
-    return Checkpoint(
-        model=load_safetensors(path / "model.safetensors"),
-        optimizer=load_safetensors(path / "optimizer.safetensors"),
-        counters=counters,
-        state=state,
-        extra=load_safetensors(path / "extra.safetensors"),
-        path=path,
-    )
+    fix = f"It is part of checkpoint {path}: {restart}."
+    model, optimizer, extra = (load_safetensors(path / f"{name}.safetensors", fix=fix)
+                               for name in ("model", "optimizer", "extra"))  # fmt: skip
+    return Checkpoint(model, optimizer, counters, state, extra, path=path)
 
 
 #: The loop counters :meth:`groundup.train.Trainer.restore` reads from ``state.json``.

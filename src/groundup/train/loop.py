@@ -143,9 +143,10 @@ class Trainer:
             k: getattr(self, k)
             for k in ("epoch", "batch", "step", "loss_sum", "correct", "seen", "stop", "seed")
         }
+        opt = self.engine.optimizer_spec  # its name and momentum decide which buffers exist
         state = {
             "loop": loop, "history": self.history.rows, "notes": self.history.notes,
-            "callbacks": cb_state,
+            "callbacks": cb_state, "optimizer": {"name": opt.name, "momentum": opt.momentum},
         }
         return Checkpoint(self.engine.state_dict(), opt_arrays, counters, state, extra)
 
