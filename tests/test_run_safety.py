@@ -258,6 +258,23 @@ def test_the_weights_are_checked_after_each_epoch(tmp_path):
     assert not (tmp_path / "ckpt" / "latest.json").exists()  # no checkpoint keeps them
 
 
+def test_a_non_finite_final_evaluation_writes_no_model_and_no_metrics(tmp_path, monkeypatch):
+    # finite weights whose logits overflow on some training example give an infinite train
+    # loss only in the final evaluation (the epochs report the running mean and the test loss)
+    from groundup.train import report
+
+    real = report.run_metrics
+
+    def overflowing(engine, prep, history):
+        return {**real(engine, prep, history), "train_loss": float("inf")}
+
+    monkeypatch.setattr(report, "run_metrics", overflowing)
+    out = tmp_path / "run"
+    with pytest.raises(TrainingError, match=r"final train loss became inf.*--lr"):
+        train_run(build_config("penguins", hidden=(8,), epochs=1), out=out, log=quiet)
+    assert not (out / "model.safetensors").exists() and not (out / "metrics.json").exists()
+
+
 def _huge_weights_run(good_run: Path, tmp_path: Path) -> Path:
     """A run whose weights are finite but whose logits overflow float32 to infinity."""
     run = Path(shutil.copytree(good_run, tmp_path / "run"))
