@@ -277,3 +277,15 @@ def test_blas_threads_restores_the_previous_count():
         with blas_threads(1):
             assert blas_counts() == [1] * len(before)
         assert blas_counts() == before == [2] * len(before)
+
+
+def test_a_checkpoint_caught_between_its_two_renames_is_still_read(tmp_path):
+    # saving the same tag again moves the old folder to .old-<tag>, then renames the new one in;
+    # kill -9 between the two leaves latest.json naming a folder that is not there
+    t = trainer(epochs=2, callbacks=[Checkpointer(tmp_path, min_seconds=0)])
+    t.fit()
+    tag = json.loads((tmp_path / "latest.json").read_text())["checkpoint"]
+    (tmp_path / tag).rename(tmp_path / f".old-{tag}")
+    ckpt = load_checkpoint(tmp_path)
+    assert same_state(ckpt.model, t.engine.state_dict())
+    assert ckpt.state["loop"]["epoch"] == 2
