@@ -81,7 +81,6 @@ def read_rows(path: str, feature_names: list[str] | None, n_inputs: int) -> np.n
 
 
 def run(args) -> int:
-    from groundup.engines.base import probabilities
     from groundup.runs import open_run
     from groundup.train.prepare import apply_preprocess
 
@@ -102,7 +101,7 @@ def run(args) -> int:
             names += [f"{Path(path).name} row {i + 1}" for i in range(len(rows))]
         X_raw = np.concatenate(raw)
     X = apply_preprocess(X_raw, opened.preprocess)
-    P = probabilities(opened.engine.batched_logits(X), opened.spec.binary)  # (m, C)
+    P = opened.probabilities(X)  # (m, C); NaN from overflowing logits is refused there
     k = max(1, min(args.top, P.shape[1]))
     for name, p in zip(names, P, strict=True):
         best = np.argsort(-p, kind="stable")[:k]
