@@ -66,6 +66,7 @@ class RunConfig:
     snapshot_steps: tuple[int, ...] = (0, 100, 500, 2000)
     patience: int | None = None  # early stopping: epochs without improvement of `monitor`
     monitor: str = "test_loss"  # test_loss (lower is better) or test_acc (higher is better)
+    delimiter: str | None = None  # of a CSV file; None: detected (see groundup.data.csv_table)
 
     def to_dict(self) -> dict:
         return {
@@ -75,7 +76,7 @@ class RunConfig:
             "batch_size": self.batch_size, "engine": self.engine, "seed": self.seed,
             "preprocess": self.preprocess, "target": self.target, "data_dir": self.data_dir,
             "snapshot_steps": list(self.snapshot_steps), "patience": self.patience,
-            "monitor": self.monitor,
+            "monitor": self.monitor, "delimiter": self.delimiter,
         }  # fmt: skip
 
     @classmethod
@@ -85,13 +86,14 @@ class RunConfig:
             OptimizerSpec.from_dict(d["optimizer"]), int(d["epochs"]), d["batch_size"],
             d["engine"], int(d["seed"]), d["preprocess"], d.get("target"), d.get("data_dir"),
             tuple(d.get("snapshot_steps", (0, 100, 500, 2000))), d.get("patience"),
-            d.get("monitor", "test_loss"),
+            d.get("monitor", "test_loss"), d.get("delimiter"),
         )  # fmt: skip
 
 
 def is_csv_path(dataset: str) -> bool:
-    """Whether ``dataset`` names a CSV file rather than a registry data set."""
-    return dataset.lower().endswith((".csv", ".csv.gz")) or os.sep in dataset
+    """Whether ``dataset`` names a CSV file (.csv, .tsv, .txt, maybe .gz, or any path)."""
+    suffixes = tuple(s + gz for s in (".csv", ".tsv", ".txt") for gz in ("", ".gz"))
+    return dataset.lower().endswith(suffixes) or os.sep in dataset
 
 
 def build_config(
@@ -101,6 +103,7 @@ def build_config(
     epochs: int | None = None, batch_size: int | None = None, engine: str | None = None,
     seed: int | None = None, target: str | None = None, data_dir: str | None = None,
     full_batch: bool = False, patience: int | None = None, monitor: str | None = None,
+    delimiter: str | None = None,
 ) -> RunConfig:
     """Resolve a recipe, a data set and overrides into a :class:`RunConfig`.
 
@@ -155,6 +158,12 @@ def build_config(
         raise GroundupError(f"--monitor must be one of {', '.join(MONITORS)}, got {monitor!r}")
     if seed is not None and seed < 0:
         raise GroundupError(f"--seed must be a non-negative integer, got {seed}")
+    if delimiter is not None:
+        if not is_csv_path(data):
+            raise GroundupError(f"--delimiter applies to CSV files, not to the data set {data!r}")
+        from groundup.data.csv_table import parse_delimiter
+
+        delimiter = parse_delimiter(delimiter)
     return RunConfig(
         recipe=base.name, dataset=data, model=model, hidden=hidden,
         activation=activation or base.activation,
@@ -162,22 +171,25 @@ def build_config(
         epochs=int(epochs), batch_size=batch_size, engine=engine,
         seed=0 if seed is None else int(seed), preprocess=preprocess,
         target=target or base.target, data_dir=data_dir, snapshot_steps=base.snapshot_steps,
-        patience=patience, monitor=monitor,
+        patience=patience, monitor=monitor, delimiter=delimiter,
     )  # fmt: skip
 
 
-def load_data(config: RunConfig) -> Prepared:
-    """Load and preprocess the run's data set (registry name or CSV path)."""
+def load_data(config: RunConfig, log=None) -> Prepared:
+    """Load and preprocess the run's data set (registry name or CSV path); ``log`` gets notes."""
     from groundup import data
 
     if is_csv_path(config.dataset):
+        if Path(config.dataset).is_dir():
+            raise DataError(f"{config.dataset} is a folder; give the CSV file itself")
         if not Path(config.dataset).is_file():
             raise DataError(f"no such CSV file: {config.dataset}")
         if not config.target:
             raise DataError(
                 f"which column of {config.dataset} is the label? Name it with --target COLUMN"
             )
-        ds = data.load_csv(config.dataset, target=config.target)
+        ds = data.load_csv(config.dataset, target=config.target, delimiter=config.delimiter,
+                           log=log)  # fmt: skip
     else:
         ds = data.load(config.dataset, data_dir=config.data_dir)
     return prepare(ds, config.preprocess)
@@ -240,7 +252,7 @@ def train_run(
     plots: bool = True,
 ) -> RunResult:
     """Train ``config`` from its seeded initial weights and write the run folder."""
-    prep = load_data(config)
+    prep = load_data(config, log)
     spec = model_spec(config, prep)
     engine = make_engine(config.engine, spec, spec.init_state(config.seed), config.optimizer)
     folder = _new_folder(config, out)
@@ -275,7 +287,7 @@ def resume_run(
         cfg = json.loads((folder / "config.json").read_text(encoding="utf-8"))
         cfg["run"]["epochs"] = config.epochs
         atomic_write_json(folder / "config.json", cfg)
-    prep = load_data(config)
+    prep = load_data(config, log)
     spec = model_spec(config, prep)
     engine = make_engine(config.engine, spec, ckpt.model, config.optimizer)
     snapshots = Snapshots(config.snapshot_steps) if spec.n_inputs == 2 else None
