@@ -92,7 +92,8 @@ def run(args) -> int:
             notes += [note] if note else []
             names += [f"{Path(path).name} row {i + 1}" for i in range(len(rows))]
         X_raw = np.concatenate(raw)
-    X = apply_preprocess(X_raw, opened.preprocess)
+    with np.errstate(over="ignore"):
+        X = apply_preprocess(X_raw, opened.preprocess)
     if not np.isfinite(X).all():  # a value finite alone, beyond float32 once standardised
         i, j = np.argwhere(~np.isfinite(X))[0]
         from groundup.errors import DataError

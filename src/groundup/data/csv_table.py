@@ -131,8 +131,9 @@ def detect_delimiter(text: str) -> str | None:
     best, best_score = None, None
     for d in CANDIDATES:
         try:
-            rows = [r for r in csv.reader(io.StringIO(text), delimiter=d, skipinitialspace=True)
-                    if any(c.strip() for c in r)][:100]  # fmt: skip
+            lines = io.StringIO(text, newline="")  # any line end: \n, \r\n or \r
+            reader = csv.reader(lines, delimiter=d, skipinitialspace=True)
+            rows = [r for r in reader if any(c.strip() for c in r)][:100]
         except csv.Error:
             continue
         if not rows or len(rows[0]) < 2:
@@ -201,16 +202,17 @@ def _check_values(table: Table, X: np.ndarray, numeric: list[int]) -> None:
         raise DataError(f"{table.path}: {len(rows)} row(s) have missing values (per column: "
                         f"{per_column}; first at lines {first}); drop or fill these "
                         f"rows")  # fmt: skip
-    for problem, mask in (("is not a finite number", np.isinf(X)),
-                          ("is too large for the model's float32 (|x| <= 3.4e+38)",
-                           np.abs(X) > FLOAT32_MAX)):  # fmt: skip
+    for mask, problem, fix in (
+        (np.isinf(X), "is not a finite number", "fix or drop these rows"),
+        (np.abs(X) > FLOAT32_MAX, "is too large for the model's float32 (largest 3.4e+38)",
+         "rescale the column: other units, or a log"),
+    ):  # fmt: skip
         if mask.any():
             i, j = np.argwhere(mask)[0]
             line, row = next(r for k, r in enumerate(_numbered(table)) if k == i)
             name, text = table.header[numeric[j]], row[numeric[j]].strip()
-            raise DataError(f"{table.path} line {line}, column {name!r}: {text!r} {problem} "
-                            f"({int(mask.sum())} such cell(s)); fix these values or rescale "
-                            f"the column (other units, or a log)")  # fmt: skip
+            raise DataError(f"{table.path} line {line}, column {name!r}: {text!r} {problem}; "
+                            f"{int(mask.sum())} such cell(s) in all; {fix}")  # fmt: skip
 
 
 def _parse_cells(chunk, numeric: list[int], bad: dict[int, str]) -> np.ndarray:
@@ -262,8 +264,7 @@ def _numbered(table: Table) -> Iterator[tuple[int, list[str]]]:
                     continue  # the header, or a blank line (or only delimiters)
                 if len(row) != k:
                     hint = "fill in the missing fields" if len(row) < k else (
-                        f"quote values that contain {CANDIDATES.get(table.delimiter, 'the')} "
-                        f"delimiter {table.delimiter!r}")  # fmt: skip
+                        f"quote values that contain the delimiter {table.delimiter!r}")  # fmt: skip
                     raise DataError(f"{table.path}: row {reader.line_num} has {len(row)} fields "
                                     f"but the header has {k}; {hint}")  # fmt: skip
                 yield reader.line_num, row
@@ -329,9 +330,12 @@ def _count_lines(table: Table) -> int:
     """An upper bound on the rows, from the line ends (\\n, or lone \\r)."""
     newlines = returns = 0
     with gzip.open(table.path, "rb") if table.gzipped else open(table.path, "rb") as f:
-        while block := f.read(1 << 20):
-            newlines += block.count(b"\n")
-            returns += block.count(b"\r")
+        try:
+            while block := f.read(1 << 20):
+                newlines += block.count(b"\n")
+                returns += block.count(b"\r")
+        except _GZIP_ERRORS as exc:
+            raise _read_error(table.path, True, 0, exc) from None
     return max(newlines, returns) + 1
 
 
