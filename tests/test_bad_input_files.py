@@ -235,3 +235,17 @@ def test_pillows_bomb_warning_is_refused_too(tmp_path, capsys, monkeypatch):
     case = Case("bomb warning", predict_bytes("image", image_bytes(DIGIT), "x.png"),
                 ("decompression bomb", "exceeds limit of 40 pixels"))  # fmt: skip
     check_case(case, tmp_path, capsys)
+
+
+def test_a_folder_named_without_a_slash(tmp_path, capsys, monkeypatch):
+    """``groundup train mydata`` where mydata is a folder here: said to be a folder (not an
+    unknown registry set); a folder named like a registry set still means that set."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mydata").mkdir()
+    case = Case("folder, no slash", lambda tmp: ["train", "mydata", "--target", "y"],
+                ("mydata is a folder",))  # fmt: skip
+    check_case(case, tmp_path, capsys)
+    from groundup.runs import is_csv_path
+
+    (tmp_path / "penguins").mkdir()
+    assert not is_csv_path("penguins") and is_csv_path("mydata")

@@ -91,9 +91,15 @@ class RunConfig:
 
 
 def is_csv_path(dataset: str) -> bool:
-    """Whether ``dataset`` names a CSV file (.csv, .tsv, .txt, maybe .gz, or any path)."""
+    """Whether ``dataset`` names a CSV file rather than a registry data set: a .csv / .tsv / .txt
+    name (or its .gz), a path with a folder in it, or an existing file or folder whose name is
+    not a registry name (so a folder called ``mnist`` does not hide the MNIST set)."""
+    from groundup.data.registry import REGISTRY
+
     suffixes = tuple(s + gz for s in (".csv", ".tsv", ".txt") for gz in ("", ".gz"))
-    return dataset.lower().endswith(suffixes) or os.sep in dataset
+    if dataset.lower().endswith(suffixes) or os.sep in dataset:
+        return True
+    return os.path.exists(dataset) and dataset.lower().replace("_", "-") not in REGISTRY
 
 
 def build_config(

@@ -101,7 +101,7 @@ def open_table(path, delimiter: str | None = None) -> Table:
     detected = delimiter is None
     if delimiter is None:
         if not at_end:  # the last line of the sample may be cut short
-            text = text[: text.rfind("\n") + 1] or text
+            text = text[: max(text.rfind("\n"), text.rfind("\r")) + 1] or text
         delimiter = detect_delimiter(text) or ","
     else:
         delimiter = parse_delimiter(delimiter)
@@ -300,29 +300,37 @@ def _check_text(path: Path, sample: bytes, at_end: bool) -> str:
     try:
         return codecs.getincrementaldecoder("utf-8-sig")().decode(sample, final=at_end)
     except UnicodeDecodeError as exc:
-        raise _decode_error(path, sample, exc) from None
+        at = exc.start + (3 if sample.startswith(codecs.BOM_UTF8) else 0)
+        raise _decode_error(path, sample[:at].count(b"\n") + 1, at, sample[at]) from None
 
 
 def _read_error(path: Path, gzipped: bool, line: int, exc: Exception) -> DataError:
     if isinstance(exc, UnicodeDecodeError):
-        with gzip.open(path, "rb") if gzipped else open(path, "rb") as f:
-            data = f.read()  # only on this error path: locate the bad byte
-        try:
-            data.decode("utf-8-sig")
-        except UnicodeDecodeError as located:
-            return _decode_error(path, data, located)
+        return _locate_bad_byte(path, gzipped)
     if isinstance(exc, csv.Error):
         return DataError(f"{path} line {line}: not a readable CSV row ({exc})")
     return DataError(f"{path} is a corrupted or truncated gzip file ({exc}); download or "
                      f"compress it again")  # fmt: skip
 
 
-def _decode_error(path: Path, data: bytes, exc: UnicodeDecodeError) -> DataError:
-    at = exc.start + (3 if data.startswith(codecs.BOM_UTF8) else 0)
-    line = data[:at].count(b"\n") + 1
+def _locate_bad_byte(path: Path, gzipped: bool) -> DataError:
+    """The first byte that is not UTF-8, found line by line (the error path of a big file)."""
+    offset = 0
+    with gzip.open(path, "rb") if gzipped else open(path, "rb") as f:
+        for number, line in enumerate(f, start=1):
+            bom = 3 if number == 1 and line.startswith(codecs.BOM_UTF8) else 0
+            try:
+                line[bom:].decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return _decode_error(path, number, offset + bom + exc.start, line[bom + exc.start])
+            offset += len(line)
+    return DataError(f"{path} is not UTF-8 text; save it as UTF-8")
+
+
+def _decode_error(path: Path, line: int, at: int, byte: int) -> DataError:
     return DataError(
-        f"{path} is not UTF-8 text: byte 0x{data[at]:02x} at line {line} (byte offset {at}); "
-        f"save it as UTF-8 (in Excel: 'CSV UTF-8'; or iconv -f latin1 -t utf-8 for a Latin-1 file)"
+        f"{path} is not UTF-8 text: byte 0x{byte:02x} at line {line} (byte offset {at}); save "
+        f"it as UTF-8 (in Excel: 'CSV UTF-8'; or iconv -f latin1 -t utf-8 for a Latin-1 file)"
     )
 
 
