@@ -94,6 +94,16 @@ def test_train_and_predict_read_the_same_headers(tmp_path, capsys):
     assert err.strip() == "note: fancy.csv is semicolon-separated (detected; --delimiter sets it)"
 
 
+def test_images_are_told_from_csv_files_by_their_first_bytes(tmp_path):
+    from groundup.data.images import looks_like_image
+
+    for fmt in ("PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP"):
+        Image.fromarray(DIGIT).save(tmp_path / "x", format=fmt)
+        assert looks_like_image(tmp_path / "x"), fmt
+    (tmp_path / "x").write_text("BMI,age,y\n21.5,40,p\n")  # starts like a BMP's "BM"
+    assert not looks_like_image(tmp_path / "x")
+
+
 @pytest.mark.parametrize(
     "text, expected",
     [

@@ -44,8 +44,7 @@ import numpy as np
 from groundup.errors import DataError
 
 #: First bytes of the image formats people pass by mistake where a CSV file is expected.
-SIGNATURES = (b"\x89PNG", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM", b"II*\0", b"MM\0*",
-              b"\0\0\1\0")  # fmt: skip
+SIGNATURES = (b"\x89PNG", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"II*\0", b"MM\0*", b"\0\0\1\0")
 _ALPHA_MODES = ("LA", "La", "PA", "RGBA", "RGBa")
 
 
@@ -64,7 +63,8 @@ def looks_like_image(path: str | os.PathLike) -> bool:
             head = f.read(12)
     except OSError:
         return False
-    return head.startswith(SIGNATURES) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
+    bmp = head[:2] == b"BM" and head[6:10] == b"\0\0\0\0"  # reserved bytes: not "BMI,age,..."
+    return head.startswith(SIGNATURES) or bmp or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
 
 
 def load_image(path: str | os.PathLike, image_shape: tuple, invert: bool = False) -> Picture:
@@ -78,12 +78,8 @@ def load_image(path: str | os.PathLike, image_shape: tuple, invert: bool = False
     height, width = image_shape[0], image_shape[1]
     img, frames = _read(Path(path))
     _check_size(path, img.size, (width, height))
-    values, alpha = _decode(path, img)
-    flat = _flatten(path, values, alpha, rgb_model)
-    small = Image.fromarray(flat[..., 0] if flat.shape[2] == 1 else flat)
-    small = small.convert("RGB" if rgb_model else "L")
-    small = small.resize((width, height), Image.Resampling.LANCZOS)
-    pixels = np.asarray(small, dtype=np.uint8)
+    img = _eight_bit(path, img, rgb_model).convert("RGB" if rgb_model else "L")
+    pixels = np.asarray(img.resize((width, height), Image.Resampling.LANCZOS), dtype=np.uint8)
     return Picture(255 - pixels if invert else pixels, frames)
 
 
@@ -125,47 +121,54 @@ def _check_size(path, size: tuple[int, int], model: tuple[int, int]) -> None:
                         f"model's size")  # fmt: skip
 
 
-def _decode(path, img) -> tuple[np.ndarray, np.ndarray | None]:
-    """(H, W, C) float64 values in [0, 255], C = 1 or 3, and alpha (H, W) in [0, 1] or None."""
+def _eight_bit(path, img, rgb_model: bool):
+    """The image in an 8-bit mode (1, L or RGB): steps 2 and 3 of the module docstring."""
+    from PIL import Image
+
     mode = img.mode
     if mode.startswith("I;16") or mode == "I":
-        v = np.asarray(img).astype(np.int64)
+        v = np.asarray(img)
         if mode == "I" and (v.min() < 0 or v.max() > 65535):
-            return _stretch(path, v)[..., None], None
-        return (v >> 8).astype(np.float64)[..., None], None
+            return Image.fromarray(_stretch(path, v))
+        return Image.fromarray((v.astype(np.uint16) >> 8).astype(np.uint8))  # the high byte
     if mode == "F":
-        return _stretch(path, np.asarray(img, dtype=np.float64))[..., None], None
+        return Image.fromarray(_stretch(path, np.asarray(img)))
     if mode in _ALPHA_MODES or "transparency" in img.info:
-        rgba = np.asarray(img.convert("RGBA"), dtype=np.float64)
-        return rgba[..., :3], rgba[..., 3] / 255
-    if mode in ("1", "L"):
-        return np.asarray(img.convert("L"), dtype=np.float64)[..., None], None
+        return Image.fromarray(_composite(path, np.asarray(img.convert("RGBA")), rgb_model))
+    if mode in ("1", "L", "RGB"):
+        return img
     try:
-        return np.asarray(img.convert("RGB"), dtype=np.float64), None
+        return img.convert("RGB")  # P, CMYK, YCbCr, LAB, HSV, ...: Pillow's exact conversion
     except ValueError:
         raise DataError(f"{path}: Pillow cannot convert its {mode} pixels to RGB; save it as "
                         f"RGB or greyscale") from None  # fmt: skip
 
 
 def _stretch(path, v: np.ndarray) -> np.ndarray:
-    """Float or wide-integer pixels to [0, 255]: [0, 1] times 255, other ranges min..max."""
+    """Float or wide-integer pixels to uint8: [0, 1] times 255, other ranges min..max."""
+    v = v.astype(np.float32)
     if not np.isfinite(v).all():
         raise DataError(f"{path} has NaN or infinite pixel values")
     lo, hi = float(v.min()), float(v.max())
     if 0 <= lo and hi <= 1:
-        return v * 255
-    return (v - lo) * (255 / (hi - lo)) if hi > lo else np.zeros_like(v, dtype=np.float64)
+        v = v * 255
+    else:
+        v = (v - lo) * np.float32(255 / (hi - lo)) if hi > lo else np.zeros_like(v)
+    return np.clip(np.rint(v), 0, 255).astype(np.uint8)
 
 
-def _flatten(path, values: np.ndarray, alpha: np.ndarray | None, rgb_model: bool) -> np.ndarray:
-    """Alpha composited (see the module docstring, step 3); uint8 (H, W, C)."""
-    if alpha is not None and alpha.min() < 1:
-        if alpha.max() == 0:
-            raise DataError(f"{path} is fully transparent: nothing is drawn in it")
-        grey = values[..., 0] if values.shape[2] == 1 else values @ [0.299, 0.587, 0.114]
-        dark = (alpha * grey).sum() / alpha.sum() < 128
-        a = alpha[..., None]
-        values = a * values + (1 - a) * (255 if dark else 0)
-        if dark and not rgb_model:
-            values = 255 - values
-    return np.clip(np.rint(values), 0, 255).astype(np.uint8)
+def _composite(path, rgba: np.ndarray, rgb_model: bool) -> np.ndarray:
+    """(H, W, 4) uint8 -> (H, W, 3) uint8, the mark on its contrasting background (step 3)."""
+    alpha = rgba[..., 3].astype(np.float32) / 255
+    rgb = rgba[..., :3].astype(np.float32)
+    if alpha.min() == 1:
+        return rgba[..., :3]
+    if alpha.max() == 0:
+        raise DataError(f"{path} is fully transparent: nothing is drawn in it")
+    grey = rgb @ np.array([0.299, 0.587, 0.114], np.float32)
+    dark = float((alpha * grey).sum() / alpha.sum()) < 128
+    a = alpha[..., None]
+    out = a * rgb + (1 - a) * (255 if dark else 0)
+    if dark and not rgb_model:
+        out = 255 - out
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
