@@ -134,6 +134,7 @@ RUN = {
     "snapshot_steps": integers(0, [0, 100, 500, 2000]),
     "patience": optional(integer(1)),
     "monitor": choice(MONITORS, "test_loss"),
+    "delimiter": optional(text()),  # of a CSV file; null: detected (groundup.data.csv_table)
 }
 SPEC = {
     "n_inputs": integer(1),

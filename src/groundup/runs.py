@@ -82,6 +82,7 @@ class RunConfig:
     snapshot_steps: tuple[int, ...] = (0, 100, 500, 2000)
     patience: int | None = None  # early stopping: epochs without improvement of `monitor`
     monitor: str = "test_loss"  # test_loss (lower is better) or test_acc (higher is better)
+    delimiter: str | None = None  # of a CSV file; None: detected (see groundup.data.csv_table)
 
     def to_dict(self) -> dict:
         return {
@@ -91,7 +92,7 @@ class RunConfig:
             "batch_size": self.batch_size, "engine": self.engine, "seed": self.seed,
             "preprocess": self.preprocess, "target": self.target, "data_dir": self.data_dir,
             "snapshot_steps": list(self.snapshot_steps), "patience": self.patience,
-            "monitor": self.monitor,
+            "monitor": self.monitor, "delimiter": self.delimiter,
         }  # fmt: skip
 
     @classmethod
@@ -103,13 +104,20 @@ class RunConfig:
             d["recipe"], d["dataset"], d["model"], tuple(d["hidden"]), d["activation"],
             OptimizerSpec.from_dict(d["optimizer"]), d["epochs"], d["batch_size"],
             d["engine"], d["seed"], d["preprocess"], d["target"], d["data_dir"],
-            tuple(d["snapshot_steps"]), d["patience"], d["monitor"],
+            tuple(d["snapshot_steps"]), d["patience"], d["monitor"], d["delimiter"],
         )  # fmt: skip
 
 
 def is_csv_path(dataset: str) -> bool:
-    """Whether ``dataset`` names a CSV file rather than a registry data set."""
-    return dataset.lower().endswith((".csv", ".csv.gz")) or os.sep in dataset
+    """Whether ``dataset`` names a CSV file rather than a registry data set: a .csv / .tsv / .txt
+    name (or its .gz), a path with a folder in it, or an existing file or folder whose name is
+    not a registry name (so a folder called ``mnist`` does not hide the MNIST set)."""
+    from groundup.data.registry import REGISTRY
+
+    suffixes = tuple(s + gz for s in (".csv", ".tsv", ".txt") for gz in ("", ".gz"))
+    if dataset.lower().endswith(suffixes) or os.sep in dataset:
+        return True
+    return os.path.exists(dataset) and dataset.lower().replace("_", "-") not in REGISTRY
 
 
 def build_config(
@@ -119,6 +127,7 @@ def build_config(
     epochs: int | None = None, batch_size: int | None = None, engine: str | None = None,
     seed: int | None = None, target: str | None = None, data_dir: str | None = None,
     full_batch: bool = False, patience: int | None = None, monitor: str | None = None,
+    delimiter: str | None = None,
 ) -> RunConfig:
     """Resolve a recipe, a data set and overrides into a :class:`RunConfig`.
 
@@ -178,6 +187,12 @@ def build_config(
         raise GroundupError(f"--monitor must be one of {', '.join(MONITORS)}, got {monitor!r}")
     if seed is not None and seed < 0:
         raise GroundupError(f"--seed must be a non-negative integer, got {seed}")
+    if delimiter is not None:
+        if not is_csv_path(data):
+            raise GroundupError(f"--delimiter applies to CSV files, not to the data set {data!r}")
+        from groundup.data.csv_table import parse_delimiter
+
+        delimiter = parse_delimiter(delimiter)
     return RunConfig(
         recipe=base.name, dataset=data, model=model, hidden=hidden,
         activation=activation or base.activation,
@@ -185,22 +200,25 @@ def build_config(
         epochs=int(epochs), batch_size=batch_size, engine=engine,
         seed=0 if seed is None else int(seed), preprocess=preprocess,
         target=target or base.target, data_dir=data_dir, snapshot_steps=base.snapshot_steps,
-        patience=patience, monitor=monitor,
+        patience=patience, monitor=monitor, delimiter=delimiter,
     )  # fmt: skip
 
 
-def load_data(config: RunConfig) -> Prepared:
-    """Load and preprocess the run's data set (registry name or CSV path)."""
+def load_data(config: RunConfig, log=None) -> Prepared:
+    """Load and preprocess the run's data set (registry name or CSV path); ``log`` gets notes."""
     from groundup import data
 
     if is_csv_path(config.dataset):
+        if Path(config.dataset).is_dir():
+            raise DataError(f"{config.dataset} is a folder; give the CSV file itself")
         if not Path(config.dataset).is_file():
             raise DataError(f"no such CSV file: {config.dataset}")
         if not config.target:
             raise DataError(
                 f"which column of {config.dataset} is the label? Name it with --target COLUMN"
             )
-        ds = data.load_csv(config.dataset, target=config.target)
+        ds = data.load_csv(config.dataset, target=config.target, delimiter=config.delimiter,
+                           log=log)  # fmt: skip
     else:
         ds = data.load(config.dataset, data_dir=config.data_dir)
     return prepare(ds, config.preprocess)
@@ -262,7 +280,7 @@ def train_run(
     by default ``runs/<recipe>-<engine>-<time>``.
     """
     folder = _new_folder(config, out)
-    prep = load_data(config)
+    prep = load_data(config, log)
     spec = model_spec(config, prep)
     atomic_write_json(folder / "config.json", _config_json(config, spec, prep))
     log(
@@ -292,7 +310,7 @@ def resume_run(
             f"{folder} has already trained {done} epochs; --epochs can only extend a run "
             f"(give {done} or more, or start a new run)"
         )
-    prep = load_data(config)
+    prep = load_data(config, log)
     spec = model_spec(config, prep)
     if ckpt is not None:  # every check before the first write
         _check_resumable(folder, cfg, config, spec, ckpt)

@@ -64,7 +64,9 @@ def load_eval_data(opened, data: str | None, target: str | None, data_dir: str |
 
             raise DataError(f"which column of {name} is the label? Name it with --target COL")
         whole = data is not None  # another CSV: every row; the run's own CSV: its test split
-        ds = gdata.load_csv(name, target=target, test_size=0 if whole else 0.2)
+        delimiter = None if whole else config.delimiter  # the run's own CSV: as it was read
+        ds = gdata.load_csv(name, target=target, test_size=0 if whole else 0.2,
+                            delimiter=delimiter)  # fmt: skip
         X, y = (ds.X_train, ds.y_train) if whole else (ds.X_test, ds.y_test)
         what = f"{name} ({'all' if whole else 'test'} rows)"
     else:
