@@ -24,7 +24,7 @@ from numbers import Integral
 
 from groundup.errors import GroundupError
 
-__all__ = ["VALUES", "Value", "check", "parse"]
+__all__ = ["VALUES", "Value", "check", "parse", "passes"]
 
 
 def _integer(text: str) -> int:
@@ -97,6 +97,11 @@ def _passes(row: Value, value) -> bool:
         return bool(row.ok(value))
     except TypeError:  # a string where a number belongs, None, ...
         return False
+
+
+def passes(name: str, value) -> bool:
+    """Whether ``value`` is a valid ``name`` (no exception for a value of the wrong type)."""
+    return not isinstance(value, bool) and _passes(VALUES[name], value)
 
 
 def check(name: str, value):

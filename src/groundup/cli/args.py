@@ -13,7 +13,7 @@ import os
 
 from groundup import checks
 
-__all__ = ["batch_size", "existing_dir", "value"]
+__all__ = ["batch_size", "delimiter", "existing_dir", "value"]
 
 
 def value(name: str):
@@ -32,6 +32,17 @@ def value(name: str):
 def batch_size(text: str) -> int | str:
     """A positive integer, or ``full`` for full-batch gradient descent."""
     return "full" if text.lower() in ("full", "all") else value("batch_size")(text)
+
+
+def delimiter(text: str) -> str:
+    """One character (``;``), or a name: ``tab``, ``space``, ``comma``, ``semicolon``, ``pipe``."""
+    from groundup.data.csv_table import parse_delimiter
+    from groundup.errors import DataError
+
+    try:
+        return parse_delimiter(text)
+    except DataError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def existing_dir(text: str) -> str:

@@ -9,7 +9,7 @@ groundup train --resume runs/mnist-sgd-autograd-20260101-120000
 
 from __future__ import annotations
 
-from groundup.cli.args import batch_size, existing_dir, value
+from groundup.cli.args import batch_size, delimiter, existing_dir, value
 from groundup.engines import ENGINES, OPTIMIZERS
 from groundup.models import MODELS
 from groundup.numerics import ACTIVATIONS
@@ -58,6 +58,9 @@ def register(subparsers) -> None:
                    "or test_acc (higher is better); the training loss / accuracy without a test "
                    "set")  # fmt: skip
     p.add_argument("--target", metavar="COL", help="label column of a CSV file")
+    p.add_argument("--delimiter", type=delimiter, metavar="D",
+                   help="field separator of a CSV file: , ; | tab space ... (default: detected "
+                   "among , ; tab |)")  # fmt: skip
     p.add_argument("--data-dir", metavar="DIR", type=existing_dir,
                    help="folder with data files (default $GROUNDUP_DATA_DIR, then the cache)")
     p.add_argument("--out", metavar="DIR",
@@ -74,6 +77,7 @@ def register(subparsers) -> None:
 _CONFIG_OPTIONS = (
     "dataset", "recipe", "model", "hidden", "activation", "optimizer", "lr", "momentum",
     "batch_size", "engine", "seed", "target", "data_dir", "out", "patience", "monitor",
+    "delimiter",
 )  # fmt: skip
 
 
@@ -108,7 +112,7 @@ def run(args) -> int:
             batch_size=None if args.batch_size == "full" else args.batch_size,
             full_batch=args.batch_size == "full", engine=args.engine, seed=args.seed,
             target=args.target, data_dir=args.data_dir, patience=args.patience,
-            monitor=args.monitor,
+            monitor=args.monitor, delimiter=args.delimiter,
         )  # fmt: skip
         result = train_run(config, out=args.out, progress=progress, plots=plots)
     if result.interrupted:
