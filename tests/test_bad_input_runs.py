@@ -92,7 +92,7 @@ CONFIG_EDITS = [
     ("n-classes-is-null", _set("spec.n_classes", None), ("'spec.n_classes'", "integer")),
     ("batch-size-is-text", _set("run.batch_size", "big"), ("'run.batch_size'", "or null")),
     ("unknown-engine", _set("run.engine", "jax"), ("'run.engine'", "'jax'", "autograd")),
-    ("unknown-model", _set("run.model", "cnn"), ("'run.model'", "'cnn'", "mlp")),
+    ("unknown-model", _set("run.model", "perceptron"), ("'run.model'", "'perceptron'", "mlp")),
     ("unknown-optimizer", _set("run.optimizer.name", "lbfgs"), ("'run.optimizer.name'", "adam")),
     ("unknown-activation", _layer(1, name="swish"), ("'spec.layers'", "swish", "relu")),
     ("unknown-layer-kind", _layer(1, kind="conv9"), ("'spec.layers'", "'conv9'")),

@@ -12,7 +12,10 @@ from groundup.errors import GroundupError
 from groundup.gradcheck import check_engine
 from groundup.models import (
     Activation,
+    AvgPool2d,
+    Conv2d,
     Dropout,
+    Flatten,
     Head,
     Linear,
     ModelSpec,
@@ -33,6 +36,10 @@ SPECS = [
     ModelSpec.for_model("softmax", 6, 3),
     ModelSpec.for_model("mlp", 6, 3, (8, 5), "tanh"),
     ModelSpec.for_model("mlp", 6, 2, (8,), "relu"),  # binary head: one logit
+    # convolutions: images of 1 x 4 x 4 (rows of 16 values), max and average pooling
+    ModelSpec.for_model("cnn", (1, 4, 4), 3, channels=(2, 3), kernel_size=3, activation="tanh"),
+    ModelSpec((2, 5, 5), (Conv2d(2, 3, 3, stride=2, padding=1), Activation("tanh"),
+                          AvgPool2d(2, stride=1), Flatten(), Linear(12, 2)), Head(2)),  # fmt: skip
 ]
 DROPOUT = ModelSpec((6,), (Linear(6, 8), Activation("tanh"), Dropout(0.4), Linear(8, 3)), Head(3))
 

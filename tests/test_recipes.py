@@ -9,16 +9,17 @@ from groundup.runs import build_config, load_data, model_spec
 from groundup.train import Trainer
 
 SMALL = ["blobs-logreg", "xor-mlp", "cancer-logistic", "cancer-mlp", "penguins-softmax",
-         "penguins-mlp"]  # fmt: skip
+         "penguins-mlp", "digits-cnn"]  # fmt: skip
 # test-accuracy floors for the full recipe (what each recipe's `expect` promises, less a margin)
 FLOORS = {"blobs-logreg": 0.95, "xor-mlp": 0.88, "cancer-logistic": 0.95, "cancer-mlp": 0.95,
-          "penguins-softmax": 0.95, "penguins-mlp": 0.95}  # fmt: skip
+          "penguins-softmax": 0.95, "penguins-mlp": 0.95, "digits-cnn": 0.96}  # fmt: skip
 
 
 def test_every_recipe_is_named_and_documented():
     assert set(recipes.RECIPES) == {"mnist-sgd", "mnist-adam", "cat-logreg", "blobs-logreg",
                                     "xor-mlp", "cancer-logistic", "cancer-mlp",
-                                    "penguins-softmax", "penguins-mlp"}  # fmt: skip
+                                    "penguins-softmax", "penguins-mlp", "mnist-cnn",
+                                    "digits-cnn"}  # fmt: skip
     for name, r in recipes.RECIPES.items():
         assert r.summary and r.expect, name
         assert f"``{name}``" in recipes.__doc__  # the module's table lists it

@@ -145,6 +145,8 @@ RUN = {
     "patience": optional(value("patience")),
     "monitor": choice(MONITORS, "test_loss"),
     "delimiter": optional(text()),  # of a CSV file; null: detected (groundup.data.csv_table)
+    "channels": integers(1, []),  # a cnn's; absent in runs of groundup 0.1.0
+    "kernel_size": optional(value("kernel_size")),
 }
 SPEC = {  # the model: layer specs and a head (groundup.models.ModelSpec.to_dict)
     "input_shape": Field(
@@ -255,12 +257,15 @@ def _spec_agrees(spec: dict, run: dict, source) -> list[tuple[str, bool, str]]:
         raise DataError(f"{source}: key 'spec.layers' does not describe a model ({exc})"
                         f"{_FIX}") from None  # fmt: skip
     try:
-        wanted = ModelSpec.for_model(run["model"], written.input_shape, written.n_classes,
-                                     tuple(run["hidden"]), run["activation"])  # fmt: skip
+        wanted = ModelSpec.for_model(
+            run["model"], written.input_shape, written.n_classes, tuple(run["hidden"]),
+            run["activation"], channels=tuple(run["channels"]), kernel_size=run["kernel_size"],
+        )  # fmt: skip
     except GroundupError as exc:
         return [("run", False, f"a model groundup can build ({exc})")]
     return [("spec", written == wanted,
-             f"the {run['model']} run.hidden and run.activation describe: {wanted.summary()}")]
+             f"the {run['model']} that run.hidden, run.channels, run.kernel_size and "
+             f"run.activation describe: {wanted.summary()}")]
 
 
 def _check_preprocess(pre: dict, n_inputs: int, source) -> None:

@@ -72,7 +72,7 @@ class RunConfig:
     recipe: str
     dataset: str  # registry name or path to a CSV file
     model: str
-    hidden: tuple[int, ...]
+    hidden: tuple[int, ...]  # an mlp's widths; () for the other models
     activation: str
     optimizer: OptimizerSpec
     epochs: int
@@ -86,6 +86,8 @@ class RunConfig:
     patience: int | None = None  # early stopping: epochs without improvement of `monitor`
     monitor: str = "test_loss"  # test_loss (lower is better) or test_acc (higher is better)
     delimiter: str | None = None  # of a CSV file; None: detected (see groundup.data.csv_table)
+    channels: tuple[int, ...] = ()  # a cnn's output channels per block; () for the other models
+    kernel_size: int | None = None  # a cnn's convolution kernel size
 
     def to_dict(self) -> dict:
         return {
@@ -96,6 +98,7 @@ class RunConfig:
             "preprocess": self.preprocess, "target": self.target, "data_dir": self.data_dir,
             "snapshot_steps": list(self.snapshot_steps), "patience": self.patience,
             "monitor": self.monitor, "delimiter": self.delimiter,
+            "channels": list(self.channels), "kernel_size": self.kernel_size,
         }  # fmt: skip
 
     @classmethod
@@ -108,6 +111,7 @@ class RunConfig:
             OptimizerSpec.from_dict(d["optimizer"]), d["epochs"], d["batch_size"],
             d["engine"], d["seed"], d["preprocess"], d["target"], d["data_dir"],
             tuple(d["snapshot_steps"]), d["patience"], d["monitor"], d["delimiter"],
+            tuple(d["channels"]), d["kernel_size"],
         )  # fmt: skip
 
 
@@ -130,7 +134,8 @@ def build_config(
     epochs: int | None = None, batch_size: int | None = None, engine: str | None = None,
     seed: int | None = None, target: str | None = None, data_dir: str | None = None,
     full_batch: bool = False, patience: int | None = None, monitor: str | None = None,
-    delimiter: str | None = None,
+    delimiter: str | None = None, channels: tuple[int, ...] | None = None,
+    kernel_size: int | None = None,
 ) -> RunConfig:
     """Resolve a recipe, a data set and overrides into a :class:`RunConfig`.
 
@@ -157,15 +162,11 @@ def build_config(
     if is_csv_path(data):  # absolute, so evaluate / predict / --resume work from any folder
         data = str(Path(data).expanduser().absolute())
     preprocess = base.preprocess if data == base.dataset else "auto"  # auto: by the data's kind
-    if model is None and hidden:
-        model = "mlp"
+    if model is None and (hidden or channels or kernel_size):
+        model = "mlp" if hidden else "cnn"
     model = model or base.model
-    if "hidden" not in get_model(model).options:
-        if hidden:
-            raise GroundupError(f"--hidden does not apply to --model {model}; use --model mlp")
-        hidden = ()
-    else:
-        hidden = checks.check("hidden", tuple(hidden or base.hidden or (64, 32)))
+    shape = _shape_options(model, base, hidden=hidden, channels=channels,
+                           kernel_size=kernel_size)  # fmt: skip
     opt_name = optimizer or base.optimizer
     if lr is None:
         lr = base.lr if opt_name == base.optimizer else DEFAULT_LR.get(opt_name, 0.01)
@@ -195,14 +196,40 @@ def build_config(
 
         delimiter = parse_delimiter(delimiter)
     return RunConfig(
-        recipe=base.name, dataset=data, model=model, hidden=hidden,
+        recipe=base.name, dataset=data, model=model, hidden=shape["hidden"],
         activation=activation or base.activation,
         optimizer=OptimizerSpec(opt_name, float(lr), float(momentum)),
         epochs=int(epochs), batch_size=batch_size, engine=engine,
         seed=0 if seed is None else int(seed), preprocess=preprocess,
         target=target or base.target, data_dir=data_dir, snapshot_steps=base.snapshot_steps,
-        patience=patience, monitor=monitor, delimiter=delimiter,
+        patience=patience, monitor=monitor, delimiter=delimiter, channels=shape["channels"],
+        kernel_size=shape["kernel_size"],
     )  # fmt: skip
+
+
+#: The options that size a model, what a model not taking one records, and the model that does.
+_SHAPE_OPTIONS = {"hidden": ((), "mlp"), "channels": ((), "cnn"), "kernel_size": (None, "cnn")}
+
+
+def _shape_options(model: str, base: Recipe, **given) -> dict:
+    """``hidden``, ``channels`` and ``kernel_size`` for ``model``: the option given, else the
+    recipe's when it is this model, else the model's default; refused for a model without it."""
+    arch = get_model(model)
+    out = {}
+    for name, (absent, owner) in _SHAPE_OPTIONS.items():
+        value = given[name]
+        if name not in arch.options:
+            if value:
+                flag = "--" + name.replace("_", "-")
+                raise GroundupError(f"{flag} does not apply to --model {model}; use --model "
+                                    f"{owner}")  # fmt: skip
+            out[name] = absent
+            continue
+        if not value:
+            value = getattr(base, name) if base.model == model else None
+        value = value or arch.defaults[name]
+        out[name] = checks.check(name, tuple(value) if isinstance(value, list | tuple) else value)
+    return out
 
 
 def load_data(config: RunConfig, log=None) -> Prepared:
@@ -222,14 +249,22 @@ def load_data(config: RunConfig, log=None) -> Prepared:
                            log=log)  # fmt: skip
     else:
         ds = data.load(config.dataset, data_dir=config.data_dir)
-    return prepare(ds, config.preprocess)
+    return prepare(ds, config.preprocess, channels_first=get_model(config.model).images)
 
 
 def model_spec(config: RunConfig, prep: Prepared) -> ModelSpec:
-    """The network ``config`` asks for, sized to the prepared data (inputs, classes)."""
+    """The network ``config`` asks for, sized to the prepared data: images with their channels
+    (C, H, W) for a model that takes images, rows of features otherwise; the classes."""
+    shape = prep.n_features
+    if get_model(config.model).images:
+        if prep.image_chw is None:
+            raise GroundupError(f"--model {config.model} needs images, and {config.dataset} is "
+                                f"a table of features; use --model mlp")  # fmt: skip
+        shape = prep.image_chw
     return ModelSpec.for_model(
-        config.model, prep.n_features, prep.n_classes, config.hidden, config.activation
-    )
+        config.model, shape, prep.n_classes, config.hidden, config.activation,
+        channels=config.channels, kernel_size=config.kernel_size,
+    )  # fmt: skip
 
 
 def check_memory(spec: ModelSpec, optimizer: OptimizerSpec) -> None:

@@ -1,6 +1,7 @@
 """``groundup gradcheck [MODEL]``: every engine's gradients vs central differences.
 
-For each model (logistic, softmax, mlp) a small random problem is built in float64, and every
+For each model (logistic, softmax, mlp, cnn) a small random problem is built in float64 (6x6
+one-channel images for the cnn), and every
 parameter's gradient from the chosen engines (through the engine contract's ``loss_and_grads``)
 is compared with ``(E(θ+ε) - E(θ-ε)) / 2ε`` (:mod:`groundup.gradcheck`). The exit status is 1 if
 any error exceeds ``--tol``.
@@ -33,6 +34,10 @@ def register(subparsers) -> None:
                    "default) or all")  # fmt: skip
     p.add_argument("--hidden", type=value("hidden"), default=(7, 5),
                    help="hidden widths of the mlp (default 7,5)")  # fmt: skip
+    p.add_argument("--channels", type=value("channels"), default=(2, 3),
+                   help="channels of the cnn's blocks (default 2,3)")  # fmt: skip
+    p.add_argument("--kernel-size", type=value("kernel_size"), default=3,
+                   help="kernel size of the cnn (default 3)")  # fmt: skip
     p.add_argument("--activation", choices=list(ACTIVATIONS), default="tanh",
                    help="activation of the mlp (default tanh: smooth, no kinks)")  # fmt: skip
     p.add_argument("--eps", type=value("eps"), default=1e-6, help="finite-difference step")
@@ -43,14 +48,16 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def problem(model: str, hidden, activation: str, seed: int):
+def problem(model: str, hidden, activation: str, seed: int, channels=(2, 3), kernel_size=3):
     """(spec, float64 state, X (m, d), y (m,)) for a small random classification problem."""
     from groundup.models import ModelSpec
 
     rng = np.random.default_rng(seed)
     n_classes = 2 if model == "logistic" else 3
-    spec = ModelSpec.for_model(model, 5, n_classes, hidden, activation)
-    X = rng.normal(size=(16, 5))
+    shape = (1, 6, 6) if MODELS[model].images else 5
+    spec = ModelSpec.for_model(model, shape, n_classes, hidden, activation, channels=channels,
+                               kernel_size=kernel_size)  # fmt: skip
+    X = rng.normal(size=(16, spec.n_inputs))
     y = rng.integers(0, n_classes, size=16)
     return spec, spec.init_state(seed, dtype=np.float64), X, y
 
@@ -64,7 +71,8 @@ def run(args) -> int:
     engines = GROUPS.get(args.engine, (args.engine,))
     worst = 0.0
     for model in models:
-        spec, state, X, y = problem(model, args.hidden, args.activation, args.seed)
+        spec, state, X, y = problem(model, args.hidden, args.activation, args.seed,
+                                    args.channels, args.kernel_size)  # fmt: skip
         for name in engines:
             try:
                 engine = make_engine(name, spec, state, OptimizerSpec())

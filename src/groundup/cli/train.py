@@ -3,6 +3,7 @@
 groundup train                          default recipe (penguins-mlp), embedded data, offline
 groundup train mnist                    the primer's MNIST run (mnist-sgd) on the autograd engine
 groundup train --recipe mnist-adam --engine torch
+groundup train mnist --model cnn --channels 16,32 --kernel-size 3
 groundup train data.csv --target label --hidden 32 --epochs 50
 groundup train --resume runs/mnist-sgd-autograd-20260101-120000
 """
@@ -36,6 +37,11 @@ def register(subparsers) -> None:
                    help="; ".join(f"{m.name}: {m.summary}" for m in MODELS.values()))
     p.add_argument("--hidden", type=value("hidden"), metavar="H1,H2",
                    help="hidden layer widths for an mlp, e.g. 64,32 (implies --model mlp)")
+    p.add_argument("--channels", type=value("channels"), metavar="C1,C2",
+                   help="output channels of a cnn's convolution blocks (each conv, activation, "
+                   "2x2 max pooling), e.g. 16,32 (implies --model cnn)")  # fmt: skip
+    p.add_argument("--kernel-size", type=value("kernel_size"), metavar="K",
+                   help="a cnn's convolution kernel size, odd (default 3; implies --model cnn)")
     p.add_argument("--activation", choices=list(ACTIVATIONS), help="non-linearity between layers")
     p.add_argument("--optimizer", choices=OPTIMIZERS, help="update rule (PyTorch's)")
     p.add_argument("--lr", type=value("lr"),
@@ -77,7 +83,7 @@ def register(subparsers) -> None:
 _CONFIG_OPTIONS = (
     "dataset", "recipe", "model", "hidden", "activation", "optimizer", "lr", "momentum",
     "batch_size", "engine", "seed", "target", "data_dir", "out", "patience", "monitor",
-    "delimiter",
+    "delimiter", "channels", "kernel_size",
 )  # fmt: skip
 
 
@@ -112,7 +118,8 @@ def run(args) -> int:
             batch_size=None if args.batch_size == "full" else args.batch_size,
             full_batch=args.batch_size == "full", engine=args.engine, seed=args.seed,
             target=args.target, data_dir=args.data_dir, patience=args.patience,
-            monitor=args.monitor, delimiter=args.delimiter,
+            monitor=args.monitor, delimiter=args.delimiter, channels=args.channels,
+            kernel_size=args.kernel_size,
         )  # fmt: skip
         result = train_run(config, out=args.out, progress=progress, plots=plots)
     if result.interrupted:

@@ -46,6 +46,10 @@ LAYERS = {
     "activation": lambda s, i, e: getattr(nn, ACTIVATIONS[s.name].module)(),
     "flatten": lambda s, i, e: nn.Flatten(),
     "dropout": lambda s, i, e: SeededDropout(s, i, e),
+    "conv2d": lambda s, i, e: nn.Conv2d(s.in_channels, s.out_channels, s.kernel_size, s.stride,
+                                        s.padding, dtype=e.dtype),  # fmt: skip
+    "max_pool2d": lambda s, i, e: nn.MaxPool2d(s.kernel_size, s.stride, s.padding),
+    "avg_pool2d": lambda s, i, e: nn.AvgPool2d(s.kernel_size, s.stride, s.padding),
 }
 
 
@@ -93,12 +97,16 @@ class AutogradEngine(Engine):
         return float(loss.data), grads
 
     def logits(self, X):
+        return self.features(X, len(self.spec.layers))
+
+    def features(self, X, upto):
         with no_grad():
+            net = self.model if upto == len(self.model) else self.model[:upto]
             if not self.has_dropout:
-                return self.model(Tensor(self.inputs(X))).data
+                return net(Tensor(self.inputs(X))).data
             self.model.eval()
             try:
-                return self.model(Tensor(self.inputs(X))).data
+                return net(Tensor(self.inputs(X))).data
             finally:
                 self.model.train()
 

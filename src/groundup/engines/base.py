@@ -65,6 +65,9 @@ class Engine(ABC):
         checks call it);
     ``logits(X)``
         logits of shape (m, n_outputs), no graph recorded, dropout off;
+    ``features(X, upto)``
+        what the first ``upto`` layers output, (m, *spec.output_shape(upto)), as ``logits``
+        (the feature maps of a convolution, drawn in reports);
     ``state_dict()`` / ``load_state_dict(state)``
         parameters as ``{name: ndarray}`` with PyTorch's ``nn.Sequential`` names and shapes;
     ``optimizer_state()`` / ``load_optimizer_state(arrays, counters)``
@@ -111,6 +114,10 @@ class Engine(ABC):
     @abstractmethod
     def logits(self, X: np.ndarray) -> np.ndarray:
         """Logits of shape (m, n_outputs), no gradient recorded."""
+
+    @abstractmethod
+    def features(self, X: np.ndarray, upto: int) -> np.ndarray:
+        """The output of layers ``0 .. upto - 1`` for inputs ``X``, no gradient recorded."""
 
     @abstractmethod
     def state_dict(self) -> dict[str, np.ndarray]:

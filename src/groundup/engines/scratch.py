@@ -50,6 +50,9 @@ class ScratchEngine(Engine):
     def logits(self, X):
         return self.model.forward(self.inputs(X))
 
+    def features(self, X, upto):
+        return Sequential(self.model.layers[:upto]).forward(self.inputs(X))
+
     def state_dict(self):
         return self.model.state_dict()
 

@@ -49,6 +49,10 @@ def layers() -> dict:
         "activation": lambda s, i, e: getattr(nn, ACTIVATIONS[s.name].module)(),
         "flatten": lambda s, i, e: nn.Flatten(),
         "dropout": lambda s, i, e: SeededDropout(s, i, e),
+        "conv2d": lambda s, i, e: nn.Conv2d(s.in_channels, s.out_channels, s.kernel_size,
+                                            s.stride, s.padding),  # fmt: skip
+        "max_pool2d": lambda s, i, e: nn.MaxPool2d(s.kernel_size, s.stride, s.padding),
+        "avg_pool2d": lambda s, i, e: nn.AvgPool2d(s.kernel_size, s.stride, s.padding),
     }
 
 
@@ -103,10 +107,13 @@ class TorchEngine(Engine):
         return loss.item(), grads
 
     def logits(self, X):
+        return self.features(X, len(self.spec.layers))
+
+    def features(self, X, upto):
         with self._t.no_grad():
             self.model.eval()
             try:
-                return self.model(self._tensor(X)).numpy()
+                return self.model[:upto](self._tensor(X)).numpy()
             finally:
                 self.model.train()
 

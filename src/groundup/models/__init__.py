@@ -16,7 +16,17 @@ is one file here plus its row in :mod:`.registry`.
 """
 
 from groundup.models.head import Head, mean_loss, predictions, probabilities
-from groundup.models.layers import LAYERS, Activation, Dropout, Flatten, Layer, Linear
+from groundup.models.layers import (
+    LAYERS,
+    Activation,
+    AvgPool2d,
+    Conv2d,
+    Dropout,
+    Flatten,
+    Layer,
+    Linear,
+    MaxPool2d,
+)
 from groundup.models.registry import MODELS, build, get_model
 from groundup.models.spec import ModelSpec
 
@@ -24,11 +34,14 @@ __all__ = [
     "LAYERS",
     "MODELS",
     "Activation",
+    "AvgPool2d",
+    "Conv2d",
     "Dropout",
     "Flatten",
     "Head",
     "Layer",
     "Linear",
+    "MaxPool2d",
     "ModelSpec",
     "build",
     "get_model",

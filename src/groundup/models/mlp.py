@@ -50,8 +50,8 @@ def softmax(input_shape: tuple[int, ...], n_classes: int) -> ModelSpec:
     return ModelSpec(input_shape, layers, Head(n_classes))
 
 
-def mlp(input_shape: tuple[int, ...], n_classes: int, hidden=(64, 32),
-        activation: str = "relu") -> ModelSpec:  # fmt: skip
+def mlp(input_shape: tuple[int, ...], n_classes: int, hidden: tuple[int, ...],
+        activation: str) -> ModelSpec:  # fmt: skip
     """A multilayer perceptron with ``hidden`` widths and ``activation`` between the layers; one
     logit (binary cross-entropy) for 2 classes, else C logits."""
     hidden = tuple(checks.check("hidden", tuple(hidden)))

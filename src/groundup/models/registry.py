@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from numbers import Integral
 
 from groundup.errors import GroundupError
-from groundup.models import mlp
+from groundup.models import cnn, mlp
 from groundup.models.spec import ModelSpec
 
 __all__ = ["MODELS", "Architecture", "build", "get_model"]
@@ -19,21 +19,32 @@ __all__ = ["MODELS", "Architecture", "build", "get_model"]
 
 @dataclass(frozen=True)
 class Architecture:
-    """A named model: its builder, the options it takes and a line about it."""
+    """A named model: its builder, the options it takes and a line about it. ``images``: it
+    takes images with their channels, (C, H, W), rather than rows of features."""
 
     name: str
     build: Callable[..., ModelSpec]
-    options: tuple[str, ...]
+    defaults: dict  # the options it takes, each with its default
     summary: str
+    images: bool = False
+
+    @property
+    def options(self) -> tuple[str, ...]:
+        """The options (keyword arguments of ``build``) it takes."""
+        return tuple(self.defaults)
 
 
 MODELS: dict[str, Architecture] = {
     a.name: a
     for a in (
-        Architecture("logistic", mlp.logistic, (), "logistic regression: 1 logit, 2 classes"),
-        Architecture("softmax", mlp.softmax, (), "softmax regression: C logits"),
-        Architecture("mlp", mlp.mlp, ("hidden", "activation"),
+        Architecture("logistic", mlp.logistic, {}, "logistic regression: 1 logit, 2 classes"),
+        Architecture("softmax", mlp.softmax, {}, "softmax regression: C logits"),
+        Architecture("mlp", mlp.mlp, {"hidden": (64, 32), "activation": "relu"},
                      "multilayer perceptron: --hidden widths, --activation between them"),
+        Architecture("cnn", cnn.cnn, {"channels": (16, 32), "kernel_size": 3,
+                                      "activation": "relu"},
+                     "convolutional network: a conv + pool block per --channels entry, "
+                     "--kernel-size, then a linear layer", images=True),
     )
 }
 
@@ -58,4 +69,4 @@ def build(name: str, input_shape, n_classes: int, **options) -> ModelSpec:
         raise GroundupError(f"{flag} does not apply to --model {name}; "
                             f"{'use --model mlp' if foreign[0] == 'hidden' else 'drop it'}")
     shape = (int(input_shape),) if isinstance(input_shape, Integral) else tuple(input_shape)
-    return arch.build(shape, n_classes, **given)
+    return arch.build(shape, n_classes, **{**arch.defaults, **given})

@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from groundup.errors import DataError, ShapeError
 from groundup.plot._figure import DPI, finish, new_figure
 
-__all__ = ["plot_misclassified", "plot_weight_images", "tile"]
+__all__ = ["plot_feature_maps", "plot_misclassified", "plot_weight_images", "tile"]
 
 
 def _grid_shape(n: int, max_cols: int) -> tuple[int, int]:
@@ -68,8 +68,9 @@ def plot_weight_images(
     path: str | os.PathLike | None = None,
     max_images: int = 16,
     title: str | None = None,
+    label: str = "unit",
 ) -> Figure:
-    """Show each row of a first-layer weight matrix as a picture.
+    """Show each row of a first-layer weight matrix as a picture, captioned ``"{label} j"``.
 
     Unit ``j`` computes ``z_j = W[j] · x + b_j``, so ``W[j]`` reshaped to the image shape shows
     which pixels push ``z_j`` up (red, positive weights) and which push it down (blue).
@@ -132,7 +133,7 @@ def plot_weight_images(
         im = ax.imshow(mosaic, cmap=cmap, vmin=-m, vmax=m, interpolation="nearest")
         bar = fig.add_axes((1 - 1.05 / width, 0.15, 0.15 / width, 0.6))
         fig.colorbar(im, cax=bar, label="weight")
-    _captions(ax, origins, shape[1], [f"unit {j}" for j in range(k)], fontsize=8)
+    _captions(ax, origins, shape[1], [f"{label} {j}" for j in range(k)], fontsize=8)
     fig.suptitle(title or "First-layer weights")
     return finish(fig, path)
 
@@ -206,4 +207,49 @@ def plot_misclassified(
         labels.append(label)
     _captions(ax, origins, shown.shape[2], labels, fontsize=9, color="darkred")
     fig.suptitle("true / predicted (probability of the prediction)")
+    return finish(fig, path)
+
+
+def plot_feature_maps(
+    image,
+    maps,
+    path: str | os.PathLike | None = None,
+    max_maps: int = 16,
+    title: str | None = None,
+) -> Figure:
+    """One input image (left) and what a convolution layer makes of it (right): one picture per
+    output channel, ``maps[c]`` of shape (H', W'), on one shared colour scale.
+
+    Parameters
+    ----------
+    image : array-like of shape (H, W) or (H, W, 3)
+        The input as loaded (uint8 pixels or floats).
+    maps : array-like of shape (C, H', W')
+        The layer's output for that image (after its activation, typically).
+    """
+    from matplotlib import colormaps
+
+    maps = np.asarray(maps, dtype=np.float64)
+    image = np.asarray(image)
+    if maps.ndim != 3 or image.ndim not in (2, 3):
+        raise ShapeError(f"feature maps must have shape (C, H, W) and the image (H, W) or "
+                         f"(H, W, 3), got {maps.shape} and {image.shape}")  # fmt: skip
+    shown = maps[:max_maps]
+    k = len(shown)
+    nrows, ncols = _grid_shape(k, 4 if k <= 16 else 8)
+    width, height = 2.6 + 1.6 * ncols + 1.2, 1.7 * nrows + 0.7
+    fig = Figure(figsize=(width, height), dpi=DPI)
+    left = _mosaic_axes(fig, (0.02, 0.3, 2.2 / width, 0.45))
+    picture = _to_unit_range(image.astype(np.float64))
+    left.imshow(picture, cmap="gray" if picture.ndim == 2 else None, interpolation="nearest")
+    left.set_title("input", fontsize=9)
+    ax = _mosaic_axes(fig, (2.5 / width, 0.02, 1.6 * ncols / width, 1 - 0.7 / height))
+    mosaic, origins = tile(shown, ncols)
+    lo, hi = float(shown.min()), float(shown.max())
+    im = ax.imshow(mosaic, cmap=colormaps["viridis"].with_extremes(bad="white"),
+                   vmin=lo, vmax=hi if hi > lo else lo + 1, interpolation="nearest")  # fmt: skip
+    _captions(ax, origins, shown.shape[2], [f"channel {c}" for c in range(k)], fontsize=8)
+    bar = fig.add_axes((1 - 1.05 / width, 0.15, 0.15 / width, 0.6))
+    fig.colorbar(im, cax=bar, label="activation")
+    fig.suptitle(title or "Feature maps of the first convolution")
     return finish(fig, path)

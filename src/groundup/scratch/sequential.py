@@ -107,7 +107,7 @@ class Sequential:
         """Logits of shape (m, n_out), caching every layer's input. ``dropout(i)`` gives layer
         i's mask generator while training; None (evaluation) turns dropout off."""
         for i, layer in enumerate(self.layers):
-            if layer.random:
+            if getattr(layer, "random", False):
                 X = layer.forward(X, None if dropout is None else dropout(i))
             else:
                 X = layer.forward(X)
@@ -117,7 +117,8 @@ class Sequential:
         """Gradients of every parameter from ``dZ = dE/d(logits)`` and the last forward's cache."""
         grads: dict[str, np.ndarray] = {}
         for i in range(len(self.layers) - 1, self._first - 1, -1):
-            dZ, layer_grads = self.layers[i].backward(dZ, need_dx=i > self._first)
-            for name, g in layer_grads.items():
+            layer = self.layers[i]  # the first layer with parameters needs no input gradient
+            dZ = layer.backward(dZ) if i > self._first else layer.backward(dZ, input_grad=False)
+            for name, g in layer.grads.items():
                 grads[f"{i}.{name}"] = g
         return grads

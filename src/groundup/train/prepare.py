@@ -45,11 +45,22 @@ class Prepared:
     def n_classes(self) -> int:
         return len(self.classes)
 
+    @property
+    def image_chw(self) -> tuple[int, int, int] | None:
+        """One image's (channels, height, width), the shape a convolution takes; None for
+        tabular data."""
+        if self.image_shape is None:
+            return None
+        H, W = self.image_shape[:2]
+        return (self.image_shape[2] if len(self.image_shape) == 3 else 1, H, W)
+
 
 def apply_preprocess(X: np.ndarray, preprocess: dict) -> np.ndarray:
     """Apply a recorded preprocessing to raw inputs; returns float32 of shape (m, d)."""
     X = np.asarray(X)
     kind = preprocess["kind"]
+    if preprocess.get("channels_first") and X.ndim == 4:  # (N, H, W, 3) -> (N, 3, H, W)
+        X = X.transpose(0, 3, 1, 2)
     flat = X.reshape(len(X), -1)
     if kind == "pixels":
         out = flat.astype(np.float32)  # one float32 copy, divided in place: 188 MB for MNIST
@@ -69,8 +80,12 @@ def apply_preprocess(X: np.ndarray, preprocess: dict) -> np.ndarray:
     raise DataError(f"unknown preprocessing {kind!r}; choose one of {', '.join(PREPROCESSINGS)}")
 
 
-def prepare(dataset, kind: str | None = None) -> Prepared:
-    """Preprocess ``dataset`` (images: ``pixels``; tabular: ``standardize`` unless told)."""
+def prepare(dataset, kind: str | None = None, channels_first: bool = False) -> Prepared:
+    """Preprocess ``dataset`` (images: ``pixels``; tabular: ``standardize`` unless told).
+
+    ``channels_first``: colour images are flattened channel by channel, (3, H, W), the layout a
+    convolution views them in (grey images are the same either way).
+    """
     if kind is None or kind == "auto":
         kind = "pixels" if dataset.image_shape is not None else "standardize"
     if kind not in PREPROCESSINGS:
@@ -88,6 +103,8 @@ def prepare(dataset, kind: str | None = None) -> Prepared:
         preprocess["max"] = int(dataset.pixel_max)
         if dataset.image_shape is not None:
             preprocess["image_shape"] = list(dataset.image_shape)
+            if channels_first and len(dataset.image_shape) == 3:
+                preprocess["channels_first"] = True
     X_train = apply_preprocess(dataset.X_train, preprocess)
     X_test = apply_preprocess(dataset.X_test, preprocess) if len(dataset.X_test) else (
         np.zeros((0, X_train.shape[1]), np.float32)

@@ -95,11 +95,7 @@ def write_plots(
             paths.append(folder / "boundary_snapshots.png")
             plot.plot_boundary_snapshots(fns, Xall, yall, path=paths[-1])
     if prep.image_shape is not None:
-        first = spec.first_weight  # "0.weight" of an MLP: (k, n_pixels), one image per unit
-        if first is not None and len(spec.parameter_shapes()[first]) == 2:
-            W = engine.state_dict()[first][:16]
-            paths.append(folder / "first_layer_weights.png")
-            plot.plot_weight_images(W, prep.image_shape, path=paths[-1])
+        paths += _first_layer_plots(folder, engine, prep, X)
         z = engine.batched_logits(X)
         pred = spec.head.predictions(z)
         wrong = np.flatnonzero(pred != y)[:16]
@@ -108,4 +104,35 @@ def write_plots(
             paths.append(folder / "misclassified.png")
             plot.plot_misclassified(prep.X_test_raw[wrong], y[wrong], pred[wrong], prep.classes,
                                     path=paths[-1], probs=probs)  # fmt: skip
+    return paths
+
+
+def _first_layer_plots(folder: Path, engine, prep, X) -> list[Path]:
+    """What the first layer with weights learnt: a Linear layer's rows as images
+    (``first_layer_weights.png``), or a convolution's filters (``first_layer_filters.png``) and
+    what they make of the first test image (``feature_maps.png``)."""
+    from groundup import plot
+
+    spec = engine.spec
+    name = spec.first_weight
+    if name is None:
+        return []
+    W = engine.state_dict()[name]
+    if W.ndim == 2:  # (k, n_pixels): one picture per unit
+        path = folder / "first_layer_weights.png"
+        plot.plot_weight_images(W[:16], prep.image_shape, path=path)
+        return [path]
+    out, channels, kh, kw = W.shape  # (O, C, kH, kW): one picture per filter
+    filters = W.transpose(0, 2, 3, 1).reshape(out, -1)  # (H, W, C) pictures
+    shape = (kh, kw) if channels == 1 else (kh, kw, channels)
+    paths = [folder / "first_layer_filters.png", folder / "feature_maps.png"]
+    plot.plot_weight_images(filters[:16], shape, path=paths[0], title="First-layer filters",
+                            label="filter")  # fmt: skip
+    index = int(name.split(".")[0])  # the convolution, and its activation when one follows
+    upto = index + 2 if index + 1 < len(spec.layers) and \
+        spec.layers[index + 1].kind == "activation" else index + 1  # fmt: skip
+    maps = engine.features(X[:1], upto)[0]  # (O, H, W)
+    image = prep.X_test_raw[0] if prep.X_test_raw is not None else X[0].reshape(
+        prep.image_shape)  # fmt: skip
+    plot.plot_feature_maps(image, maps, path=paths[1])
     return paths
