@@ -12,7 +12,17 @@ from hypothesis import strategies as st
 
 from groundup import models
 from groundup.errors import GroundupError
-from groundup.models import Activation, Dropout, Flatten, Head, Linear, ModelSpec
+from groundup.models import (
+    Activation,
+    AvgPool2d,
+    Conv2d,
+    Dropout,
+    Flatten,
+    Head,
+    Linear,
+    MaxPool2d,
+    ModelSpec,
+)
 from groundup.models import layers as layers_module
 from groundup.models.memory import check_fits, format_count
 from groundup.models.mlp import from_sizes
@@ -58,6 +68,30 @@ def test_init_is_pytorchs_default_drawn_from_the_seed_in_float64_then_rounded():
     for name in expected:
         np.testing.assert_array_equal(state[name], expected[name])
         assert state[name].dtype == np.float32
+
+
+def test_conv_init_is_pytorchs_default_and_shapes_follow_the_image():
+    spec = models.build("cnn", (1, 28, 28), 10, channels=(16, 32), kernel_size=3)
+    assert [spec.output_shape(k) for k in (1, 3, 4, 6, 7)] == [
+        (16, 28, 28), (16, 14, 14), (32, 14, 14), (32, 7, 7), (1568,)]
+    assert spec.parameter_shapes()["0.weight"] == (16, 1, 3, 3)  # (out, in, kH, kW)
+    assert spec.n_parameters == 16 * 9 + 16 + 32 * 16 * 9 + 32 + 1568 * 10 + 10
+    conv = Conv2d(2, 4, 3, padding=1)
+    rng = np.random.default_rng(5)  # the reference: fan_in = 2·3·3, W drawn before b
+    bound = 1 / math.sqrt(18)
+    W, b = rng.uniform(-bound, bound, (4, 2, 3, 3)), rng.uniform(-bound, bound, 4)
+    got = conv.init(np.random.default_rng(5), np.float64)
+    np.testing.assert_array_equal(got["weight"], W)
+    np.testing.assert_array_equal(got["bias"], b)
+    with pytest.raises(GroundupError, match="channels"):
+        ModelSpec((3, 8, 8), (Conv2d(1, 4, 3),), Head(3))
+    with pytest.raises(GroundupError, match="does not fit"):
+        ModelSpec((1, 2, 2), (Conv2d(1, 4, 3), Flatten(), Linear(4, 3)), Head(3))
+    with pytest.raises(GroundupError, match="images"):
+        models.build("cnn", 784, 10)
+    pooled = ModelSpec((1, 6, 6), (AvgPool2d(2, stride=1), MaxPool2d(2), Flatten(), Linear(4, 2)),
+                       Head(2))  # fmt: skip
+    assert pooled.output_shape(2) == (1, 2, 2) and ModelSpec.from_dict(pooled.to_dict()) == pooled
 
 
 @given(size=st.integers(1, 50), chunk=st.integers(1, 17), seed=st.integers(0, 2**16))

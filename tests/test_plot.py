@@ -218,6 +218,24 @@ def test_misclassified_titles(tmp_path):
         plot.plot_misclassified(images, y_true[:3], y_pred, None)
 
 
+def test_feature_maps_show_the_input_and_every_channel(tmp_path):
+    rng = np.random.default_rng(3)
+    image = rng.integers(0, 256, (6, 6), dtype=np.uint8)
+    maps = np.abs(rng.standard_normal((5, 6, 6)))  # after a ReLU: >= 0
+    fig = plot.plot_feature_maps(image, maps, tmp_path / "f.png")
+    assert_png(tmp_path / "f.png")
+    left, right = fig.axes[:2]
+    assert left.get_title() == "input"
+    mosaic = np.ma.filled(right.images[0].get_array().astype(np.float64), np.nan)
+    windows = np.lib.stride_tricks.sliding_window_view(mosaic, (6, 6))
+    for c in range(5):  # each channel once, as computed
+        assert np.all(windows == maps[c], axis=(2, 3)).sum() == 1
+    assert [t.get_text() for t in right.texts] == [f"channel {c}" for c in range(5)]
+    assert right.images[0].get_clim() == (maps.min(), maps.max())  # one scale for all
+    with pytest.raises(ShapeError):
+        plot.plot_feature_maps(image, maps[0])
+
+
 # ----------------------------------------------------------------------------- lessons
 def test_activations(tmp_path):
     fig = plot.plot_activations(tmp_path / "a.png")

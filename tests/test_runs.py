@@ -239,3 +239,20 @@ def test_pixels_are_scaled_by_the_data_sets_own_largest_value():
     ds = data.Dataset("four-levels", X, np.array([0, 1]), X[:0], np.array([], np.int64),
                       ["a", "b"], image_shape=(1, 2), pixel_max=4)  # fmt: skip
     np.testing.assert_array_equal(prepare(ds, "pixels").X_train, [[0, 1], [0.5, 0.25]])
+
+
+def test_colour_images_are_flattened_channels_first_for_a_cnn():
+    from groundup import data
+    from groundup.train.prepare import apply_preprocess, prepare
+
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 256, (6, 4, 5, 3), dtype=np.uint8)  # (N, H, W, RGB) as loaders give
+    ds = data.Dataset("rgb", X, np.arange(6) % 2, X[:2], np.array([0, 1]), ["a", "b"],
+                      image_shape=(4, 5, 3))  # fmt: skip
+    chw = prepare(ds, "pixels", channels_first=True)
+    assert chw.image_chw == (3, 4, 5)
+    want = X.transpose(0, 3, 1, 2).reshape(6, -1).astype(np.float32) / np.float32(255)
+    np.testing.assert_array_equal(chw.X_train, want)  # row = red plane, green plane, blue plane
+    np.testing.assert_array_equal(apply_preprocess(X, chw.preprocess), want)  # predict's path
+    hwc = prepare(ds, "pixels")  # an mlp keeps the loaders' layout
+    np.testing.assert_array_equal(hwc.X_train, X.reshape(6, -1) / np.float32(255))
