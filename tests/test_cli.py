@@ -268,9 +268,10 @@ def test_list_recipes(capsys):
     code, out, _ = run_cli(["train", "--list-recipes"], capsys)
     assert code == 0
     for name in ("mnist-sgd", "mnist-adam", "cat-logreg", "blobs-logreg", "xor-mlp",
-                 "cancer-logistic", "cancer-mlp", "penguins-softmax", "penguins-mlp"):  # fmt: skip
+                 "cancer-logistic", "cancer-mlp", "penguins-softmax", "penguins-mlp",
+                 "mnist-cnn", "digits-cnn"):  # fmt: skip
         assert name in out
-    assert out.count("expect:") == 9
+    assert out.count("expect:") == 11
 
 
 def test_progress_bar_in_a_terminal(monkeypatch, capsys):

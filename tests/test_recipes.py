@@ -49,8 +49,13 @@ def test_recipe_reaches_its_floor(name):
 
 @pytest.mark.parametrize("name", SMALL)
 def test_recipe_runs_the_same_on_scratch_and_autograd(name):
-    a, ha = run_recipe(name, "scratch", epochs=20)
-    b, hb = run_recipe(name, "autograd", epochs=20)
+    # The cnn's two engines sum the convolutions' products in different orders: 2e-7 apart
+    # after 5 epochs (225 Adam steps), but max pooling and ReLU can turn such a float32
+    # difference into a different winner later on, after which the runs drift apart (1e-3 by
+    # epoch 20). The MLPs stay within 1e-6 for their 20 epochs.
+    epochs = 5 if name == "digits-cnn" else 20
+    a, ha = run_recipe(name, "scratch", epochs=epochs)
+    b, hb = run_recipe(name, "autograd", epochs=epochs)
     sa, sb = a.state_dict(), b.state_dict()
     for k in sa:
         np.testing.assert_allclose(sa[k], sb[k], rtol=1e-5, atol=1e-6)
