@@ -96,7 +96,9 @@ def run(args) -> int:
 
         webbrowser.open(url)
     try:
-        server.run(sockets=[sock])
+        server.run(sockets=[sock])  # returns after Ctrl-C, once open sessions are closed
+    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled: the way to stop
+        pass
     finally:
         sock.close()
     print("groundup playground: stopped", flush=True)

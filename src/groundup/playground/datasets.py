@@ -75,7 +75,8 @@ def generate(name: str, n: int, noise: float, n_classes: int, seed: int):
     s = noise / 100.0  # 0 .. 0.5
     rng = np.random.default_rng(seed)
     if name in REGRESSION:
-        return _regression(name, n, s / 2, rng)
+        X, t = _regression(name, n, s / 2, rng)
+        return np.clip(X, -DOMAIN, DOMAIN), t
     if name == "circle":
         X, y = synthetic.make_circles(n, noise=s / 2, seed=seed, factor=0.5)
     elif name == "xor":
@@ -88,12 +89,12 @@ def generate(name: str, n: int, noise: float, n_classes: int, seed: int):
         X, y = synthetic.make_spiral(n, noise=s, seed=seed, n_classes=n_classes)
     elif name == "gauss":
         X, y = _gauss(n, s, n_classes, rng)
-        return X, y
+        return np.clip(X, -DOMAIN, DOMAIN), y  # noise may throw a point off the square
     else:
         raise DataError(f"unknown data set {name!r}; choose one of "
                         f"{', '.join(CLASSIFICATION + REGRESSION)}")  # fmt: skip
     order = rng.permutation(n)  # the generators emit class after class
-    return SCALE * X[order], y[order]
+    return np.clip(SCALE * X[order], -DOMAIN, DOMAIN), y[order]
 
 
 def split(points, labels, train_percent: int, seed: int):
