@@ -21,7 +21,14 @@ from __future__ import annotations
 import numpy as np
 
 from groundup import numerics
-from groundup.engines.base import ModelSpec, OptimizerSpec, make_engine, mean_loss, probabilities
+from groundup.engines.base import (
+    ModelSpec,
+    OptimizerSpec,
+    make_engine,
+    mean_loss,
+    predictions,
+    probabilities,
+)
 from groundup.playground.settings import Settings
 
 OPTIMIZERS = {  # the page's choice -> (groundup optimizer, momentum)
@@ -98,13 +105,17 @@ class Network:
             return 2 * numerics.sigmoid(z[:, 0].astype(np.float64)) - 1
         return probabilities(z, self.spec.binary)
 
-    def loss(self, X: np.ndarray, y: np.ndarray) -> float:
-        """Mean cross-entropy (classification) or mean squared error of the output (regression)."""
+    def measure(self, X: np.ndarray, y: np.ndarray) -> tuple[float, float | None]:
+        """(mean loss, accuracy) from one forward pass: cross-entropy and the share classified
+        right, or for regression the mean squared error of the output and None."""
         if len(y) == 0:
-            return float("nan")
+            return float("nan"), None
+        z = self.engine.logits(X)
         if self.regression:
-            return float(np.mean((self.outputs(X) - y) ** 2))
-        return mean_loss(self.engine.logits(X), y, self.spec.binary)
+            out = 2 * numerics.sigmoid(z[:, 0].astype(np.float64)) - 1
+            return float(np.mean((out - y) ** 2)), None
+        right = predictions(z, self.spec.binary) == y
+        return mean_loss(z, y, self.spec.binary), float(np.mean(right))
 
     def hidden_outputs(self, X: np.ndarray) -> list[np.ndarray]:
         """Each hidden layer's output ``a_l = f(a_{l-1} W_lᵀ + b_l)``, of shape (m, n_l)."""

@@ -26,6 +26,7 @@ page on another site cannot drive the local server); a message over :data:`MAX_M
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import base64
 import json
 import logging
@@ -238,3 +239,27 @@ async def _guarded(conn: Connection, text: str) -> list[dict]:
         log.exception("playground: internal error")
         print(f"groundup playground: internal error: {exc!r}", file=sys.stderr)
         return [{"type": "error", "message": f"internal error: {exc!r:.200}"}]
+
+
+@contextlib.contextmanager
+def running(runs_dir: str | Path = "runs", host: str = "127.0.0.1"):
+    """Serve the playground on a free port in a background thread (for browser tests and the
+    frame-rate benchmark); yields its URL and stops it on exit."""
+    import socket
+    import threading
+
+    import uvicorn
+
+    sock = socket.socket()
+    sock.bind((host, 0))
+    sock.listen(128)
+    server = uvicorn.Server(uvicorn.Config(create_app(runs_dir), log_level="warning",
+                                           lifespan="off", ws_max_size=MAX_UPLOAD + 4096))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://{host}:{sock.getsockname()[1]}/"
+    finally:
+        server.should_exit = True
+        thread.join(30)
+        sock.close()

@@ -117,6 +117,7 @@ class Session:
         self.F_neuron_grid = datasets.features(datasets.grid(NEURON_RESOLUTION), s.features)
         self.epoch = self.iteration = 0
         self.history = History()
+        self._measured = (None, {})
 
     # ------------------------------------------------------------------ training
     def batches(self, epoch: int):
@@ -138,18 +139,29 @@ class Session:
                 self.history.append(self._row(float(np.mean(losses)), time.perf_counter() - t0))
 
     def _row(self, loss: float, seconds: float) -> dict:
-        d, net = self.data, self.net
+        m = self.measures()
         row = {"epoch": self.epoch, "step": self.iteration, "loss": loss,
-               "test_loss": net.loss(self.F_test, d.y_test), "seconds": seconds}  # fmt: skip
-        if not net.regression:
-            acc = lambda F, y: float(np.mean(net.outputs(F).argmax(1) == y)) if len(y) else None  # noqa: E731
-            row.update(train_acc=acc(self.F_train, d.y_train), test_acc=acc(self.F_test, d.y_test))
+               "test_loss": m["test_loss"], "seconds": seconds}  # fmt: skip
+        if not self.net.regression:
+            row.update(train_acc=m["train_acc"], test_acc=m["test_acc"])
         return row
+
+    def measures(self) -> dict:
+        """Loss and accuracy on the training and the test points at the current weights
+        (computed once per epoch: the history row and the frame share them)."""
+        if self._measured[0] != (self.net, self.epoch):
+            d = self.data
+            (train_loss, train_acc), (test_loss, test_acc) = (
+                self.net.measure(self.F_train, d.y_train), self.net.measure(self.F_test, d.y_test))
+            self._measured = ((self.net, self.epoch), {
+                "train_loss": train_loss, "train_acc": train_acc, "test_loss": test_loss,
+                "test_acc": test_acc})  # fmt: skip
+        return self._measured[1]
 
     def losses(self) -> tuple[float, float]:
         """(train loss, test loss) of the current weights."""
-        d = self.data
-        return self.net.loss(self.F_train, d.y_train), self.net.loss(self.F_test, d.y_test)
+        m = self.measures()
+        return m["train_loss"], m["test_loss"]
 
     # ------------------------------------------------------------------ drawing
     def frame(self) -> dict:

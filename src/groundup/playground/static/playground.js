@@ -28,7 +28,8 @@ const ORANGE = CLASS_RGB[0], BLUE = CLASS_RGB[1];
 const $ = (id) => document.getElementById(id);
 const state = { settings: null, data: null, frame: null, playing: false, curve: [],
   hover: null, nodes: [] };
-// what the benchmark and the browser tests read
+// what the benchmark and the browser tests read (window.playground: the page's state)
+window.playground = state;
 window.playgroundStats = { framesDrawn: 0, firstFrameAt: null, lastFrameAt: null };
 
 // ---------------------------------------------------------------------------- the socket
@@ -162,31 +163,49 @@ function signedRGB(byte) {
   const v = byte / 127.5 - 1, c = v < 0 ? ORANGE : BLUE, t = Math.min(1, Math.abs(v));
   return [255 + (c[0] - 255) * t, 255 + (c[1] - 255) * t, 255 + (c[2] - 255) * t];
 }
-// class probabilities -> their colours mixed by probability, faded to white where unsure
-function classRGB(bytes, planes, n, i) {
-  let r = 0, g = 0, b = 0, top = 0;
-  for (let k = 0; k < planes; k++) {
-    const p = bytes[k * n + i] / 255, c = CLASS_RGB[k % CLASS_RGB.length];
-    r += p * c[0]; g += p * c[1]; b += p * c[2]; top = Math.max(top, p);
+const SIGNED_LUT = new Uint8ClampedArray(256 * 3);  // byte -> its colour, worked out once
+for (let v = 0; v < 256; v++) SIGNED_LUT.set(signedRGB(v), 3 * v);
+
+// A picture is a small offscreen canvas, R x R, reused from frame to frame under its name.
+const canvases = new Map();
+function picture(name, res, fill) {
+  let canvas = canvases.get(name);
+  if (!canvas || canvas.width !== res) {
+    canvas = document.createElement("canvas");
+    canvas.width = canvas.height = res;
+    canvases.set(name, canvas);
   }
-  const sure = Math.min(1, Math.max(0, (top - 1 / planes) / (1 - 1 / planes)));
-  return [255 + (r - 255) * sure, 255 + (g - 255) * sure, 255 + (b - 255) * sure];
-}
-// an R x R picture (an offscreen canvas) from a function of the cell index
-function picture(res, rgbOf) {
-  const canvas = document.createElement("canvas");
-  canvas.width = canvas.height = res;
   const ctx = canvas.getContext("2d"), img = ctx.createImageData(res, res);
-  for (let i = 0; i < res * res; i++) {
-    const [r, g, b] = rgbOf(i);
-    img.data.set([r, g, b, 160], 4 * i);
-  }
+  fill(img.data, res * res);
   ctx.putImageData(img, 0, 0);
   return canvas;
 }
+// bytes of values in [-1, 1] -> orange .. white .. blue
+const signedFill = (bytes) => (px, n) => {
+  for (let i = 0; i < n; i++) {
+    const j = 3 * bytes[i];
+    px[4 * i] = SIGNED_LUT[j]; px[4 * i + 1] = SIGNED_LUT[j + 1]; px[4 * i + 2] = SIGNED_LUT[j + 2];
+    px[4 * i + 3] = 160;
+  }
+};
+// class probabilities (planes of n bytes) -> the class colours mixed by probability, faded to
+// white where the network is unsure (the largest probability near 1 / C)
+const classFill = (bytes, planes) => (px, n) => {
+  for (let i = 0; i < n; i++) {
+    let r = 0, g = 0, b = 0, top = 0;
+    for (let k = 0; k < planes; k++) {
+      const p = bytes[k * n + i] / 255, c = CLASS_RGB[k % CLASS_RGB.length];
+      r += p * c[0]; g += p * c[1]; b += p * c[2];
+      if (p > top) top = p;
+    }
+    const sure = Math.min(1, Math.max(0, (top - 1 / planes) / (1 - 1 / planes)));
+    px[4 * i] = 255 + (r - 255) * sure; px[4 * i + 1] = 255 + (g - 255) * sure;
+    px[4 * i + 2] = 255 + (b - 255) * sure; px[4 * i + 3] = 160;
+  }
+};
 function outputPicture(f) {
-  const bytes = decode(f.output), n = f.resolution * f.resolution;
-  return picture(f.resolution, f.planes ? (i) => classRGB(bytes, f.planes, n, i) : (i) => signedRGB(bytes[i]));
+  const bytes = decode(f.output);
+  return picture("output", f.resolution, f.planes ? classFill(bytes, f.planes) : signedFill(bytes));
 }
 const featureCache = {};
 function featurePicture(key) {
@@ -197,7 +216,8 @@ function featurePicture(key) {
       vals.push(FEATURE_FN[key](x1, x2));
     }
     const top = Math.max(...vals.map(Math.abs)) || 1;
-    featureCache[key] = picture(res, (i) => signedRGB((vals[i] / top + 1) * 127.5));
+    featureCache[key] = picture("feature " + key, res,
+      signedFill(vals.map((v) => Math.round((v / top + 1) * 127.5))));
   }
   return featureCache[key];
 }
@@ -209,10 +229,8 @@ function draw() {
   $("test-loss").textContent = Number.isFinite(f.test_loss) ? f.test_loss.toFixed(3) : "–";
   $("train-loss").textContent = f.train_loss.toFixed(3);
   f.outputPicture = outputPicture(f);
-  f.neuronPictures = f.neurons.map((layer) => layer.map((b) => {
-    const bytes = decode(b);
-    return picture(f.neuron_resolution, (i) => signedRGB(bytes[i]));
-  }));
+  f.neuronPictures = f.neurons.map((layer, l) => layer.map((b, j) =>
+    picture(`neuron ${l} ${j}`, f.neuron_resolution, signedFill(decode(b)))));
   drawNetwork(f);
   if (state.hover) state.hover = state.nodes.find((n) => n.label === state.hover.label) || null;
   drawHeatmap(f);
@@ -261,7 +279,8 @@ function drawCurve() {
 function drawNetwork(f) {
   const canvas = $("network"), ctx = canvas.getContext("2d"), W = canvas.width, H = canvas.height;
   const s = state.settings;
-  const columns = [s.features.length, ...s.hidden, 1];
+  const outputs = f.weights[f.weights.length - 1].length;  // 1 logit, or one per class
+  const columns = [s.features.length, ...s.hidden, outputs];
   const most = Math.max(...columns);
   const size = Math.max(10, Math.min(36, (H - 20) / most - 6));
   const gapX = (W - size - 20) / (columns.length - 1);
@@ -296,7 +315,21 @@ function drawNetwork(f) {
   s.features.forEach((key, i) => node(...pos[0][i], featurePicture(key), "input " + FEATURES[key]));
   s.hidden.forEach((n, l) => f.neuronPictures[l].forEach((p, j) =>
     node(...pos[l + 1][j], p, `layer ${l + 1}, neuron ${j + 1}`)));
-  node(...pos[columns.length - 1][0], f.outputPicture, "output");
+  if (outputs === 1) node(...pos[columns.length - 1][0], f.outputPicture, "output");
+  else classPictures(f).forEach((p, k) => node(...pos[columns.length - 1][k], p, "output"));
+}
+
+// one picture per class: where the network gives it a high probability
+function classPictures(f) {
+  const bytes = decode(f.output), n = f.resolution * f.resolution;
+  return Array.from({ length: f.planes }, (_, k) => picture("class " + k, f.resolution, (px) => {
+    const c = CLASS_RGB[k % CLASS_RGB.length];
+    for (let i = 0; i < n; i++) {
+      const p = bytes[k * n + i] / 255;
+      px[4 * i] = 255 + (c[0] - 255) * p; px[4 * i + 1] = 255 + (c[1] - 255) * p;
+      px[4 * i + 2] = 255 + (c[2] - 255) * p; px[4 * i + 3] = 160;
+    }
+  }));
 }
 
 $("network").onmousemove = (e) => {
