@@ -102,8 +102,9 @@ def test_play_streams_a_frame_each_time_the_page_has_drawn_one(client):
             frame = ws.receive_json()
             assert frame["playing"] is True
             epochs.append(frame["epoch"])
-        ws.send_json({"type": "pause"})
-        assert ws.receive_json()["type"] == "paused"
+        ws.send_json({"type": "pause"})  # first the epoch trained ahead, not playing any more
+        last, paused = replies_until(ws, "paused")
+        assert last["epoch"] == 6 and last["playing"] is False and paused["epoch"] == 6
         ws.send_json({"type": "drawn"})  # no frame comes while paused: the next reply is reset's
         ws.send_json({"type": "reset"})
         frame = ws.receive_json()

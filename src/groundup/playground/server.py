@@ -6,7 +6,8 @@ Protocol (JSON text frames). The page sends ``{"type": ...}``:
 load       ``{"query": "dataset=xor&..."}``: settings from the URL (the page's ``#`` part)
 set        ``{"changes": {field: value}}``: change settings (a fresh network, epoch 0)
 play       train, one epoch per frame; each ``drawn`` the page sends asks for the next frame
-pause      stop after the frame in flight
+           (trained while the page drew the last one)
+pause      stop; the frame of the epoch trained ahead comes first
 step       one epoch, one frame
 reset      fresh weights from the seed, epoch 0
 regenerate draw the data again with the next seed
@@ -26,8 +27,8 @@ page on another site cannot drive the local server); a message over :data:`MAX_M
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import base64
+import contextlib
 import json
 import logging
 import sys
@@ -71,15 +72,29 @@ class Connection:
         self.session = Session()
         self.playing = False
         self.runs_dir = runs_dir
+        # While playing, the next epoch trains in a worker thread as the page draws the last
+        # one, so training and drawing overlap; any message but "drawn" first waits for it.
+        self.ahead: asyncio.Future | None = None
 
     async def handle(self, text: str) -> list[dict]:
         """The replies to one message; a bad message gets one error frame."""
+        settled = []
         try:
             msg = self._parse(text)
-            return await getattr(self, f"_on_{msg['type']}")(msg)
+            if msg["type"] != "drawn":
+                settled = await self._settle()
+            return settled + await getattr(self, f"_on_{msg['type']}")(msg)
         except GroundupError as exc:
             self.playing = False
-            return [{"type": "error", "message": str(exc)}]
+            return settled + [{"type": "error", "message": str(exc)}]
+
+    async def _settle(self) -> list[dict]:
+        """Finish the epoch trained ahead, if any; its frame (the session's state now)."""
+        if self.ahead is None:
+            return []
+        frame, self.ahead = await self.ahead, None
+        self.playing = False
+        return [self._state(frame)]
 
     @staticmethod
     def _parse(text: str) -> dict:
@@ -113,11 +128,17 @@ class Connection:
         frame["playing"] = self.playing
         return frame
 
-    async def _epoch_frame(self) -> list[dict]:
+    def _train_epoch(self) -> asyncio.Future:
         def work():
             self.session.step(1)
             return self.session.frame()
-        return [self._state(await asyncio.to_thread(work))]
+        return asyncio.ensure_future(asyncio.to_thread(work))
+
+    async def _epoch_frame(self) -> list[dict]:
+        frame = self._state(await self._train_epoch())
+        if self.playing:
+            self.ahead = self._train_epoch()
+        return [frame]
 
     # -- handlers ---------------------------------------------------------------------------
     async def _on_load(self, msg):
@@ -167,7 +188,10 @@ class Connection:
         return await self._epoch_frame()
 
     async def _on_drawn(self, msg):
-        return await self._epoch_frame() if self.playing else []
+        if not self.playing or self.ahead is None:
+            return []
+        frame, self.ahead = await self.ahead, self._train_epoch()
+        return [self._state(frame)]
 
     async def _on_save(self, msg):
         self.playing = False
