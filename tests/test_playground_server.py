@@ -210,6 +210,22 @@ def test_limits_hold_on_the_server_whatever_the_page_sends(client):
         assert reply.get("epoch") == 1, reply  # the session went on, with its last good settings
 
 
+def test_a_diverging_network_stops_with_a_message_and_valid_json(client):
+    def strict(text):  # JSON as browsers parse it: no NaN or Infinity
+        return json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} in a frame"))
+
+    with client.websocket_connect("/ws") as ws:
+        load(ws, "lr=10&activation=relu&hidden=32,32,32,32&optimizer=momentum"
+                 "&features=x1,x2,x1^2,x2^2,x1x2")  # fmt: skip
+        ws.send_json({"type": "play"})
+        frame, error = strict(ws.receive_text()), strict(ws.receive_text())
+        assert frame["diverged"] and frame["train_loss"] is None and not frame["playing"]
+        assert error["type"] == "error" and "Lower the learning rate" in error["message"]
+        ws.send_json({"type": "set", "changes": {"lr": 0.01}})
+        frame = replies_until(ws, "frame")[-1]
+        assert not frame["diverged"] and frame["train_loss"] < 10
+
+
 def test_an_uploaded_csv_becomes_the_data_and_a_bad_one_a_clear_error(client):
     rows = "".join(f"{x},{y},{'ab'[(x > 0) != (y > 0)]}\n" for x in range(-3, 4) for y in (-2, 2))
     with client.websocket_connect("/ws") as ws:

@@ -50,6 +50,8 @@ STATIC = Path(__file__).parent / "static"
 MAX_MESSAGE = 16 * 1024  # bytes of any message but an upload
 MAX_UPLOAD = 1024 * 1024  # bytes of an upload message (the CSV's text and its envelope)
 MAX_SESSIONS = 64  # tabs at once
+DIVERGED = ("the loss is no longer a finite number: the weights diverged. Lower the learning rate "
+            "(or the regularization rate) and press reset")
 log = logging.getLogger("groundup.playground")
 
 
@@ -94,6 +96,13 @@ class Connection:
             return []
         frame, self.ahead = await self.ahead, None
         self.playing = False
+        return self._shown(frame)
+
+    def _shown(self, frame: dict) -> list[dict]:
+        """A frame as sent, and the end of playing when the network has diverged."""
+        if frame["diverged"]:
+            self.playing = False
+            return [self._state(frame), {"type": "error", "message": DIVERGED}]
         return [self._state(frame)]
 
     @staticmethod
@@ -135,10 +144,10 @@ class Connection:
         return asyncio.ensure_future(asyncio.to_thread(work))
 
     async def _epoch_frame(self) -> list[dict]:
-        frame = self._state(await self._train_epoch())
+        replies = self._shown(await self._train_epoch())
         if self.playing:
             self.ahead = self._train_epoch()
-        return [frame]
+        return replies
 
     # -- handlers ---------------------------------------------------------------------------
     async def _on_load(self, msg):
@@ -190,8 +199,11 @@ class Connection:
     async def _on_drawn(self, msg):
         if not self.playing or self.ahead is None:
             return []
-        frame, self.ahead = await self.ahead, self._train_epoch()
-        return [self._state(frame)]
+        frame, self.ahead = await self.ahead, None
+        replies = self._shown(frame)
+        if self.playing:
+            self.ahead = self._train_epoch()
+        return replies
 
     async def _on_save(self, msg):
         self.playing = False

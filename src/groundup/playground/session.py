@@ -128,11 +128,13 @@ class Session:
         return [order[i : i + size] for i in range(0, n, size)]
 
     def step(self, epochs: int = 1) -> None:
-        """Train ``epochs`` epochs."""
+        """Train ``epochs`` epochs. A diverging network (a learning rate too large) is not an
+        error here: its losses become inf or nan, and :meth:`frame` says ``diverged``."""
         for _ in range(epochs):
             t0 = time.perf_counter()
-            losses = [self.net.train_step(self.F_train[idx], self.y_train[idx])
-                      for idx in self.batches(self.epoch)]  # fmt: skip
+            with np.errstate(all="ignore"):
+                losses = [self.net.train_step(self.F_train[idx], self.y_train[idx])
+                          for idx in self.batches(self.epoch)]  # fmt: skip
             self.epoch += 1
             self.iteration += len(losses)
             if len(self.history) < MAX_HISTORY:
@@ -151,8 +153,10 @@ class Session:
         (computed once per epoch: the history row and the frame share them)."""
         if self._measured[0] != (self.net, self.epoch):
             d = self.data
-            (train_loss, train_acc), (test_loss, test_acc) = (
-                self.net.measure(self.F_train, d.y_train), self.net.measure(self.F_test, d.y_test))
+            with np.errstate(all="ignore"):
+                (train_loss, train_acc), (test_loss, test_acc) = (
+                    self.net.measure(self.F_train, d.y_train),
+                    self.net.measure(self.F_test, d.y_test))
             self._measured = ((self.net, self.epoch), {
                 "train_loss": train_loss, "train_acc": train_acc, "test_loss": test_loss,
                 "test_acc": test_acc})  # fmt: skip
@@ -165,20 +169,28 @@ class Session:
 
     # ------------------------------------------------------------------ drawing
     def frame(self) -> dict:
-        """What the page draws now (see the module docstring for the heat-map bytes)."""
+        """What the page draws now (see the module docstring for the heat-map bytes).
+
+        Every number is finite (JSON has no nan): a diverged network's losses are None, its
+        non-finite values drawn as 0, and ``diverged`` is True.
+        """
         net = self.net
-        out = net.outputs(self.F_grid)
+        with np.errstate(all="ignore"):
+            out = np.nan_to_num(net.outputs(self.F_grid))
+            hidden = [np.nan_to_num(a) for a in net.hidden_outputs(self.F_neuron_grid)]
         if net.regression:
             output, planes = _signed(out), 0
         else:
-            output, planes = np.rint(255 * out.T), out.shape[1]  # (C, R²) plane after plane
-        neurons = [[_b64(_signed(a[:, j])) for j in range(a.shape[1])]
-                   for a in net.hidden_outputs(self.F_neuron_grid)]  # fmt: skip
+            output, planes = np.rint(255 * np.clip(out.T, 0, 1)), out.shape[1]  # (C, R²)
+        neurons = [[_b64(_signed(a[:, j])) for j in range(a.shape[1])] for a in hidden]
         train_loss, test_loss = self.losses()
+        finite = lambda v: v if np.isfinite(v) else None  # noqa: E731
+        weights = [np.nan_to_num(w, posinf=1e6, neginf=-1e6).round(4).tolist()
+                   for w in net.weights()]  # fmt: skip
         return {
             "type": "frame", "epoch": self.epoch, "iteration": self.iteration,
-            "train_loss": train_loss, "test_loss": test_loss,
+            "train_loss": finite(train_loss), "test_loss": finite(test_loss),
+            "diverged": not np.isfinite(train_loss),
             "output": _b64(output), "planes": planes, "resolution": OUTPUT_RESOLUTION,
-            "neurons": neurons, "neuron_resolution": NEURON_RESOLUTION,
-            "weights": [w.round(4).tolist() for w in net.weights()],
+            "neurons": neurons, "neuron_resolution": NEURON_RESOLUTION, "weights": weights,
         }  # fmt: skip

@@ -227,7 +227,7 @@ function draw() {
   if (!f || !state.settings) return;
   $("epoch").textContent = String(f.epoch).padStart(6, "0").replace(/\B(?=(\d{3})+(?!\d))/g, ",");
   $("test-loss").textContent = Number.isFinite(f.test_loss) ? f.test_loss.toFixed(3) : "–";
-  $("train-loss").textContent = f.train_loss.toFixed(3);
+  $("train-loss").textContent = Number.isFinite(f.train_loss) ? f.train_loss.toFixed(3) : "–";
   f.outputPicture = outputPicture(f);
   f.neuronPictures = f.neurons.map((layer, l) => layer.map((b, j) =>
     picture(`neuron ${l} ${j}`, f.neuron_resolution, signedFill(decode(b)))));
