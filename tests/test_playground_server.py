@@ -20,7 +20,7 @@ TestClient = pytest.importorskip(
 from starlette.websockets import WebSocketDisconnect  # noqa: E402
 
 from groundup.cli import main  # noqa: E402
-from groundup.playground.server import MAX_MESSAGE, create_app  # noqa: E402
+from groundup.playground.server import MAX_MESSAGE, MAX_UPLOAD, create_app  # noqa: E402
 
 XOR = "dataset=xor&hidden=4,4&optimizer=adam&lr=0.03&activation=tanh&batch_size=10&points=200"
 
@@ -206,6 +206,8 @@ def test_limits_hold_on_the_server_whatever_the_page_sends(client):
             assert reply["type"] == "error" and words in reply["message"]
         ws.send_text(json.dumps({"type": "step", "pad": "x" * MAX_MESSAGE}))
         assert "limit" in ws.receive_json()["message"]
+        ws.send_text(json.dumps({"type": "upload", "name": "big.csv", "text": "x" * MAX_UPLOAD}))
+        assert f"the limit is {MAX_UPLOAD}" in ws.receive_json()["message"]
         reply = step(ws)
         assert reply.get("epoch") == 1, reply  # the session went on, with its last good settings
 

@@ -76,8 +76,8 @@ def run(args) -> int:
     from groundup.errors import require
 
     require("starlette", "playground", "groundup playground")
-    uvicorn = require("uvicorn", "playground", "groundup playground")
-    from groundup.playground.server import MAX_UPLOAD, create_app
+    require("uvicorn", "playground", "groundup playground")
+    from groundup.playground.server import uvicorn_server
 
     if not _is_loopback(args.host):
         print(f"groundup playground: warning: --host {args.host} lets other machines reach "
@@ -88,9 +88,7 @@ def run(args) -> int:
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/"
     print(f"groundup playground: {url}  (Ctrl-C stops it)", flush=True)
-    config = uvicorn.Config(create_app(args.runs_dir), log_level="warning",
-                            ws_max_size=MAX_UPLOAD + 4096, lifespan="off")  # fmt: skip
-    server = uvicorn.Server(config)
+    server = uvicorn_server(args.runs_dir)
     if not args.no_browser:
         import webbrowser
 

@@ -49,6 +49,7 @@ from groundup.playground.settings import from_query, to_json, to_query, updated
 STATIC = Path(__file__).parent / "static"
 MAX_MESSAGE = 16 * 1024  # bytes of any message but an upload
 MAX_UPLOAD = 1024 * 1024  # bytes of an upload message (the CSV's text and its envelope)
+WS_MAX_SIZE = 4 * MAX_UPLOAD  # larger still, uvicorn closes the connection (memory protection)
 MAX_SESSIONS = 64  # tabs at once
 DIVERGED = ("the loss is no longer a finite number: the weights diverged. Lower the learning rate "
             "(or the regularization rate) and press reset")
@@ -277,6 +278,15 @@ async def _guarded(conn: Connection, text: str) -> list[dict]:
         return [{"type": "error", "message": f"internal error: {exc!r:.200}"}]
 
 
+def uvicorn_server(runs_dir: str | Path = "runs"):
+    """The uvicorn server of the playground's app (quiet, WebSocket frames up to WS_MAX_SIZE)."""
+    import uvicorn
+
+    config = uvicorn.Config(create_app(runs_dir), log_level="warning", lifespan="off",
+                            ws_max_size=WS_MAX_SIZE)  # fmt: skip
+    return uvicorn.Server(config)
+
+
 @contextlib.contextmanager
 def running(runs_dir: str | Path = "runs", host: str = "127.0.0.1"):
     """Serve the playground on a free port in a background thread (for browser tests and the
@@ -284,13 +294,10 @@ def running(runs_dir: str | Path = "runs", host: str = "127.0.0.1"):
     import socket
     import threading
 
-    import uvicorn
-
     sock = socket.socket()
     sock.bind((host, 0))
     sock.listen(128)
-    server = uvicorn.Server(uvicorn.Config(create_app(runs_dir), log_level="warning",
-                                           lifespan="off", ws_max_size=MAX_UPLOAD + 4096))
+    server = uvicorn_server(runs_dir)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:

@@ -24,6 +24,7 @@ const FEATURE_FN = { x1: (a, b) => a, x2: (a, b) => b, "x1^2": (a, b) => a * a,
 const CLASS_RGB = [[245, 147, 34], [8, 119, 189], [44, 160, 44], [148, 103, 189],
   [214, 39, 40], [140, 86, 75], [227, 119, 194], [127, 127, 127]];
 const ORANGE = CLASS_RGB[0], BLUE = CLASS_RGB[1];
+const MAX_UPLOAD_BYTES = 1000000;  // a little under the server's MAX_UPLOAD (1 MiB)
 
 const $ = (id) => document.getElementById(id);
 const state = { settings: null, data: null, frame: null, playing: false, curve: [],
@@ -147,6 +148,12 @@ $("features").onchange = (e) => {
 $("upload").onchange = async (e) => {
   const file = e.target.files[0];
   if (!file) return;
+  if (file.size > MAX_UPLOAD_BYTES) {  // the server refuses it too; this saves sending it
+    showMessage(`${file.name} is ${(file.size / 1e6).toFixed(1)} MB; the playground takes CSV ` +
+      `files up to ${MAX_UPLOAD_BYTES / 1e6} MB (5,000 points)`, true);
+    e.target.value = "";
+    return;
+  }
   showMessage("reading " + file.name + "…");
   send({ type: "upload", name: file.name, text: await file.text() });
   e.target.value = "";
