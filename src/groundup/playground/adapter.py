@@ -30,6 +30,7 @@ from groundup.engines.base import (
     probabilities,
 )
 from groundup.playground.settings import Settings
+from groundup.weights import sequential_names
 
 OPTIMIZERS = {  # the page's choice -> (groundup optimizer, momentum)
     "sgd": ("sgd", 0.0),
@@ -71,8 +72,7 @@ class Network:
         self.lr = settings.lr
         state = self.spec.init_state(settings.seed) if state is None else state
         self.engine = make_engine(settings.engine, self.spec, state, optimizer_spec(settings))
-        n_layers = len(self.spec.sizes) - 1
-        self.weight_names = [f"{2 * i}.weight" for i in range(n_layers)]
+        self.names = sequential_names(len(self.spec.sizes) - 1)  # [("0.weight", "0.bias"), ...]
 
     def labels(self, y: np.ndarray) -> np.ndarray:
         """What ``train_step`` takes: class indices, or soft labels ``(t + 1) / 2``."""
@@ -88,7 +88,7 @@ class Network:
     def _regularize(self) -> None:
         state = self.engine.state_dict()
         step = self.lr * self.rate
-        for name in self.weight_names:
+        for name, _ in self.names:
             w = state[name]
             if self.regularization == "l2":
                 w -= w.dtype.type(step) * w
@@ -101,9 +101,7 @@ class Network:
     def outputs(self, X: np.ndarray) -> np.ndarray:
         """Class probabilities (m, C), or the regression output ``2σ(z) - 1`` of shape (m,)."""
         z = self.engine.logits(X)
-        if self.regression:
-            return 2 * numerics.sigmoid(z[:, 0].astype(np.float64)) - 1
-        return probabilities(z, self.spec.binary)
+        return _regression_output(z) if self.regression else probabilities(z, self.spec.binary)
 
     def measure(self, X: np.ndarray, y: np.ndarray) -> tuple[float, float | None]:
         """(mean loss, accuracy) from one forward pass: cross-entropy and the share classified
@@ -112,8 +110,7 @@ class Network:
             return float("nan"), None
         z = self.engine.logits(X)
         if self.regression:
-            out = 2 * numerics.sigmoid(z[:, 0].astype(np.float64)) - 1
-            return float(np.mean((out - y) ** 2)), None
+            return float(np.mean((_regression_output(z) - y) ** 2)), None
         right = predictions(z, self.spec.binary) == y
         return mean_loss(z, y, self.spec.binary), float(np.mean(right))
 
@@ -121,15 +118,20 @@ class Network:
         """Each hidden layer's output ``a_l = f(a_{l-1} W_lᵀ + b_l)``, of shape (m, n_l)."""
         state = self.engine.state_dict()
         a, out = X, []
-        for i in range(len(self.spec.hidden)):
-            a = self.activation.f(a @ state[f"{2 * i}.weight"].T + state[f"{2 * i}.bias"])
+        for w, b in self.names[:-1]:
+            a = self.activation.f(a @ state[w].T + state[b])
             out.append(a)
         return out
 
     def weights(self) -> list[np.ndarray]:
         """The weight matrices, layer by layer, each of shape (n_out, n_in)."""
         state = self.engine.state_dict()
-        return [state[name] for name in self.weight_names]
+        return [state[w] for w, _ in self.names]
 
     def state_dict(self) -> dict[str, np.ndarray]:
         return self.engine.state_dict()
+
+
+def _regression_output(z: np.ndarray) -> np.ndarray:
+    """The regression output ``2σ(z) - 1 = tanh(z / 2)`` in [-1, 1] of one logit, shape (m,)."""
+    return 2 * numerics.sigmoid(z[:, 0].astype(np.float64)) - 1
