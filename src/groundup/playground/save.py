@@ -22,7 +22,8 @@ from groundup.playground import datasets
 from groundup.playground.adapter import Network, optimizer_spec
 from groundup.playground.session import Session
 from groundup.playground.settings import to_json, to_query
-from groundup.runs import RunConfig
+from groundup.run_folder import check_new_folder
+from groundup.runs import RunConfig, config_json
 from groundup.train.prepare import Prepared
 
 SNAPSHOT_ITERATIONS = (0, 100, 500, 2000)  # the primer's boundary grid
@@ -50,7 +51,10 @@ def save_run(session: Session, runs_dir: str | Path = "runs") -> Path:
     if net.regression:
         raise GroundupError("save run writes a classification run (groundup evaluate reports "
                             "accuracy); switch the problem type to classification")  # fmt: skip
-    folder = _folder(Path(runs_dir), session)
+    if not np.isfinite(session.losses()[0]):
+        raise GroundupError("the weights have diverged (the loss is not a number); lower the "
+                            "learning rate and reset before saving")  # fmt: skip
+    folder = check_new_folder(_folder(Path(runs_dir), session))
     prep = Prepared(session.F_train, d.y_train, session.F_test, d.y_test, list(d.classes),
                     {"kind": "none"}, feature_names=list(s.features))  # fmt: skip
     X = np.concatenate([prep.X_train, prep.X_test])
@@ -63,12 +67,8 @@ def save_run(session: Session, runs_dir: str | Path = "runs") -> Path:
         epochs=max(session.epoch, 1), batch_size=s.batch_size, engine=s.engine, seed=s.seed,
         preprocess="none", target="label", snapshot_steps=SNAPSHOT_ITERATIONS,
     )  # fmt: skip
-    from groundup import __version__
-
     atomic_write_json(folder / "config.json", {
-        "groundup_version": __version__, "run": config.to_dict(), "spec": net.spec.to_dict(),
-        "classes": prep.classes, "feature_names": prep.feature_names, "image_shape": None,
-        "preprocess": prep.preprocess, "n_train": len(prep.X_train), "n_test": len(prep.X_test),
+        **config_json(config, net.spec, prep),
         "playground": {"settings": to_json(s), "link": to_query(s), "data": d.source,
                        "upload_scale": d.scale},
     })  # fmt: skip
