@@ -31,7 +31,7 @@ const state = { settings: null, data: null, frame: null, playing: false, curve: 
   hover: null, nodes: [] };
 // what the benchmark and the browser tests read (window.playground: the page's state)
 window.playground = state;
-window.playgroundStats = { framesDrawn: 0, firstFrameAt: null, lastFrameAt: null };
+window.playgroundStats = { framesDrawn: 0, firstFrameAt: null, lastFrameAt: null, drawMs: 0 };
 
 // ---------------------------------------------------------------------------- the socket
 const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws");
@@ -56,8 +56,10 @@ function onFrame(msg) {
   state.frame = msg;
   setPlaying(msg.playing);
   requestAnimationFrame(() => {
+    const start = performance.now();
     draw();
     const stats = window.playgroundStats, now = performance.now();
+    stats.drawMs += now - start;
     stats.framesDrawn += 1;
     stats.firstFrameAt ??= now;
     stats.lastFrameAt = now;
