@@ -107,30 +107,26 @@ def run_backward(root, seed: np.ndarray, retain_graph: bool = False,
     """
     if root._spent and record is None:
         raise _spent_error(root)
-    check_spent = record is None
     uses: dict = {}  # operation nodes (not leaves) -> how many recorded uses are still to come
     stack = [root]
-    pop, push = stack.pop, stack.append  # bound once: this loop runs for every edge of the graph
     while stack:
-        for parent in pop()._parents:
+        for parent in stack.pop()._parents:
             if parent._backward is not None and parent.requires_grad:
-                n = uses.get(parent)
-                if n is None:
-                    if check_spent and parent._spent:
+                if parent in uses:
+                    uses[parent] += 1
+                else:
+                    if parent._spent and record is None:
                         raise _spent_error(parent)
                     uses[parent] = 1
-                    push(parent)
-                else:
-                    uses[parent] = n + 1
+                    stack.append(parent)
     if root._backward is None:
         _store(root, seed)
         return
     spend = not retain_graph and record is None
     grads = {root: seed}
     ready = [root]
-    take, release = ready.pop, ready.append
     while ready:
-        node = take()
+        node = ready.pop()
         if spend:
             node._spent = True
         g = grads.pop(node, None)
@@ -155,7 +151,6 @@ def run_backward(root, seed: np.ndarray, retain_graph: bool = False,
             if pg is not None:
                 prev = grads.get(parent)
                 grads[parent] = pg if prev is None else prev + pg
-            n = uses[parent] - 1
-            uses[parent] = n
-            if n == 0:
-                release(parent)
+            uses[parent] -= 1
+            if uses[parent] == 0:
+                ready.append(parent)
