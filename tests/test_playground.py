@@ -126,6 +126,14 @@ def test_an_uploaded_csv_is_scaled_into_the_square_with_classes_in_order():
     assert scale == [[5.0, 5.0], [200.0, 100.0]]
 
 
+def test_an_uploaded_csv_for_regression_maps_its_numeric_labels_onto_minus_one_to_one():
+    text = "x,y,label\n0,0,10\n1,1,20\n2,0,30\n3,1,15\n"
+    _, t, classes, _ = datasets.parse_csv(text, True, 5000, 8)
+    assert classes == [] and t.tolist() == [-1.0, 0.0, 1.0, -0.5]
+    with pytest.raises(DataError, match="must hold numbers"):
+        datasets.parse_csv(text.replace("15", "cat"), True, 5000, 8)
+
+
 def _one_step(regularization, rate):
     s = Settings(hidden=(4,), regularization=regularization, reg_rate=rate, lr=0.1)
     net = Network(s, 2)

@@ -165,6 +165,16 @@ def test_save_run_writes_a_run_folder(page, server):
     assert path.parent == server[1] and (path / "model.safetensors").is_file()
 
 
+def test_the_boundary_grid_downloads_as_a_png(page, tmp_path):
+    with page.expect_download(timeout=WAIT_MS) as info:
+        page.click("#png")
+    download = info.value
+    assert download.suggested_filename == "boundary-0-100-500-2000.png"
+    path = tmp_path / download.suggested_filename
+    download.save_as(path)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_a_link_reproduces_the_setup(browser, server):
     link = server[0] + "#dataset=xor&hidden=5,3,2&activation=relu&lr=0.1&engine=scratch"
     page = browser.new_page()
