@@ -14,13 +14,14 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("starlette", reason="needs the playground extra")
-TestClient = pytest.importorskip(
+testclient = pytest.importorskip(
     "starlette.testclient", reason="Starlette's TestClient needs httpx2 (the dev extra)"
-).TestClient
+)
+TestClient = testclient.TestClient
 from starlette.websockets import WebSocketDisconnect  # noqa: E402
 
 from groundup.cli import main  # noqa: E402
-from groundup.playground.server import MAX_MESSAGE, MAX_UPLOAD, create_app  # noqa: E402
+from groundup.playground.server import LOOPBACK_HOSTS, MAX_MESSAGE, MAX_UPLOAD, create_app  # noqa: E402
 
 XOR = "dataset=xor&hidden=4,4&optimizer=adam&lr=0.03&activation=tanh&batch_size=10&points=200"
 
@@ -193,6 +194,22 @@ def test_a_foreign_origin_is_refused_and_the_own_origin_accepted(client):
             pass
     assert info.value.code == 1008
     with client.websocket_connect("/ws", headers={"origin": "http://testserver"}) as ws:
+        assert load(ws, "")[0]["type"] == "settings"
+
+
+def test_a_rebound_host_name_reaches_nothing_on_a_loopback_server(tmp_path):
+    app = create_app(tmp_path, allowed_hosts=LOOPBACK_HOSTS)
+    evil = TestClient(app, base_url="http://evil.example:8765")
+    assert evil.get("/").status_code == 400
+    with pytest.raises(testclient.WebSocketDenialResponse) as refused:  # a 400 instead of 101
+        with evil.websocket_connect("ws://evil.example:8765/ws",
+                                    headers={"origin": "http://evil.example:8765"}):  # fmt: skip
+            pass
+    assert refused.value.status_code == 400
+    own = TestClient(app, base_url="http://127.0.0.1:8765")
+    assert own.get("/").status_code == 200
+    with own.websocket_connect("ws://127.0.0.1:8765/ws",
+                               headers={"origin": "http://127.0.0.1:8765"}) as ws:  # fmt: skip
         assert load(ws, "")[0]["type"] == "settings"
 
 

@@ -77,7 +77,7 @@ def run(args) -> int:
 
     require("starlette", "playground", "groundup playground")
     require("uvicorn", "playground", "groundup playground")
-    from groundup.playground.server import uvicorn_server
+    from groundup.playground.server import LOOPBACK_HOSTS, uvicorn_server
 
     if not _is_loopback(args.host):
         print(f"groundup playground: warning: --host {args.host} lets other machines reach "
@@ -88,7 +88,8 @@ def run(args) -> int:
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/"
     print(f"groundup playground: {url}  (Ctrl-C stops it)", flush=True)
-    server = uvicorn_server(args.runs_dir)
+    # on this machine only, requests must name it (no DNS rebinding); else any name will do
+    server = uvicorn_server(args.runs_dir, LOOPBACK_HOSTS if _is_loopback(args.host) else None)
     if not args.no_browser:
         import webbrowser
 

@@ -36,6 +36,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.responses import FileResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
@@ -51,6 +53,7 @@ MAX_MESSAGE = 16 * 1024  # bytes of any message but an upload
 MAX_UPLOAD = 1024 * 1024  # bytes of an upload message (the CSV's text and its envelope)
 WS_MAX_SIZE = 4 * MAX_UPLOAD  # larger still, uvicorn closes the connection (memory protection)
 MAX_SESSIONS = 64  # tabs at once
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 DIVERGED = ("the loss is no longer a finite number: the weights diverged. Lower the learning rate "
             "(or the regularization rate) and press reset")
 log = logging.getLogger("groundup.playground")
@@ -222,8 +225,13 @@ HANDLERS = ("load", "set", "play", "pause", "step", "reset", "regenerate", "draw
             "save", "png")
 
 
-def create_app(runs_dir: str | Path = "runs") -> Starlette:
-    """The ASGI application; ``app.state.sessions`` holds the open tabs' connections."""
+def create_app(runs_dir: str | Path = "runs", allowed_hosts=None) -> Starlette:
+    """The ASGI application; ``app.state.sessions`` holds the open tabs' connections.
+
+    ``allowed_hosts`` (e.g. :data:`LOOPBACK_HOSTS` for a server on 127.0.0.1): the only names a
+    request's ``Host`` may carry. A page of another site whose name was made to point at
+    127.0.0.1 (DNS rebinding) then reaches nothing, although its ``Origin`` matches its ``Host``.
+    """
 
     async def index(request):
         return FileResponse(STATIC / "index.html")
@@ -258,11 +266,13 @@ def create_app(runs_dir: str | Path = "runs") -> Starlette:
         finally:
             sessions.pop(id(conn), None)
 
+    guard = [Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)] if allowed_hosts \
+        else []
     app = Starlette(routes=[
         Route("/", index),
         WebSocketRoute("/ws", websocket),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
-    ])  # fmt: skip
+    ], middleware=guard)  # fmt: skip
     app.state.sessions = {}
     return app
 
@@ -278,12 +288,12 @@ async def _guarded(conn: Connection, text: str) -> list[dict]:
         return [{"type": "error", "message": f"internal error: {exc!r:.200}"}]
 
 
-def uvicorn_server(runs_dir: str | Path = "runs"):
+def uvicorn_server(runs_dir: str | Path = "runs", allowed_hosts=LOOPBACK_HOSTS):
     """The uvicorn server of the playground's app (quiet, WebSocket frames up to WS_MAX_SIZE)."""
     import uvicorn
 
-    config = uvicorn.Config(create_app(runs_dir), log_level="warning", lifespan="off",
-                            ws_max_size=WS_MAX_SIZE)  # fmt: skip
+    config = uvicorn.Config(create_app(runs_dir, allowed_hosts), log_level="warning",
+                            lifespan="off", ws_max_size=WS_MAX_SIZE)  # fmt: skip
     return uvicorn.Server(config)
 
 
