@@ -120,7 +120,9 @@ def _random_message(rng: random.Random) -> str:
     kind = rng.randrange(10)
     if kind == 0:  # not JSON at all
         return "".join(chr(rng.randrange(1, 0x3000)) for _ in range(rng.randrange(0, 40)))
-    if kind == 1:  # JSON, but not an object with a type
+    if kind == 1:  # JSON, but not an object with a type; or nested too deep to parse
+        if rng.random() < 0.1:
+            return "[" * 5000 + "]" * 5000
         return json.dumps(rng.choice([[], 3, "step", None, {"type": 5}, {"kind": "step"}]))
     if kind == 2:
         return json.dumps({"type": rng.choice(["", "STEP", "exec", "__init__", "_on_step"])})

@@ -20,7 +20,7 @@ png        the boundary at iterations 0, 100, 500, 2000: ``{"type": "png", "data
 The server answers with ``settings`` (the checked settings and their ``query`` for the URL),
 ``data`` (the points), ``frame`` (see :mod:`.session`) and ``error`` (``{"message": ...}``; the
 session goes on). A WebSocket whose ``Origin`` is not this server's own page is refused (a
-page on another site cannot drive the local server); a message over :data:`MAX_MESSAGE` bytes
+page on another site cannot drive the local server); a message over :data:`MAX_MESSAGE` characters
 (:data:`MAX_UPLOAD` for an upload) gets an error frame. Closing the tab drops its session.
 """
 
@@ -49,8 +49,8 @@ from groundup.playground.session import Session
 from groundup.playground.settings import from_query, to_json, to_query, updated
 
 STATIC = Path(__file__).parent / "static"
-MAX_MESSAGE = 16 * 1024  # bytes of any message but an upload
-MAX_UPLOAD = 1024 * 1024  # bytes of an upload message (the CSV's text and its envelope)
+MAX_MESSAGE = 16 * 1024  # characters of any message but an upload
+MAX_UPLOAD = 1024 * 1024  # characters of an upload message (the CSV's text and its envelope)
 WS_MAX_SIZE = 4 * MAX_UPLOAD  # larger still, uvicorn closes the connection (memory protection)
 MAX_SESSIONS = 64  # tabs at once
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
@@ -112,10 +112,10 @@ class Connection:
     @staticmethod
     def _parse(text: str) -> dict:
         if len(text) > MAX_UPLOAD:
-            raise GroundupError(f"message of {len(text)} bytes; the limit is {MAX_UPLOAD}")
+            raise GroundupError(f"message of {len(text)} characters; the limit is {MAX_UPLOAD}")
         try:
             msg = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested thousands of levels deep
             raise GroundupError("a message must be a JSON object such as {\"type\": \"step\"}") \
                 from None
         if not isinstance(msg, dict) or not isinstance(msg.get("type"), str):
@@ -124,8 +124,8 @@ class Connection:
             raise GroundupError(f"unknown message type {msg['type']!r:.40}; known: "
                                 f"{', '.join(HANDLERS)}")  # fmt: skip
         if msg["type"] != "upload" and len(text) > MAX_MESSAGE:
-            raise GroundupError(f"{msg['type']} message of {len(text)} bytes; the limit is "
-                                f"{MAX_MESSAGE}")  # fmt: skip
+            raise GroundupError(f"{msg['type']} message of {len(text)} characters; the limit "
+                                f"is {MAX_MESSAGE}")  # fmt: skip
         return msg
 
     # -- replies ----------------------------------------------------------------------------
