@@ -134,6 +134,18 @@ def test_an_uploaded_csv_for_regression_maps_its_numeric_labels_onto_minus_one_t
         datasets.parse_csv(text.replace("15", "cat"), True, 5000, 8)
 
 
+def test_an_upload_follows_the_problem_type_and_a_bad_one_changes_nothing():
+    session = Session()
+    session.load_csv("x,y,label\n0,0,1\n1,1,3\n2,0,2\n3,1,3\n", "n.csv")
+    assert session.data.classes == ["1", "2", "3"]
+    session.apply(updated(session.settings, {"problem": "regression"}))
+    assert session.settings.dataset == "upload" and session.data.classes == []
+    assert sorted(session.data.labels.tolist()) == [-1.0, 0.0, 1.0, 1.0]  # 1, 2, 3 -> -1, 0, 1
+    with pytest.raises(DataError, match="header"):
+        session.load_csv("a,b\n1,2\n", "bad.csv")
+    assert session.data.source == "n.csv" and session.settings.problem == "regression"
+
+
 def _one_step(regularization, rate):
     s = Settings(hidden=(4,), regularization=regularization, reg_rate=rate, lr=0.1)
     net = Network(s, 2)

@@ -61,7 +61,7 @@ class Session:
     """A playground: :meth:`apply` settings, :meth:`step` epochs, :meth:`frame` to draw."""
 
     def __init__(self, settings: Settings | None = None):
-        self.upload: tuple | None = None  # (points, labels, classes, name, scale) of a CSV
+        self.upload: tuple[str, str] | None = None  # (text, file name) of an uploaded CSV
         self.settings = Settings()
         self.data = self.net = None
         self.apply(settings or Settings())
@@ -85,8 +85,10 @@ class Session:
 
     def _make_data(self) -> Data:
         s = self.settings
-        if s.dataset == UPLOAD:
-            points, labels, classes, name, scale = self.upload
+        if s.dataset == UPLOAD:  # parsed again for the problem type: labels or targets
+            text, name = self.upload
+            points, labels, classes, scale = datasets.parse_csv(
+                text, s.problem == "regression", MAX_POINTS, MAX_CLASSES)
             return Data(points, labels, s.train_percent, s.seed, classes, name, scale)
         k = s.classes if s.dataset in datasets.MULTICLASS else 2
         points, labels = datasets.generate(s.dataset, s.points, s.noise, k, s.seed)
@@ -94,13 +96,14 @@ class Session:
         return Data(points, labels, s.train_percent, s.seed, classes, s.dataset)
 
     def load_csv(self, text: str, name: str) -> None:
-        """Use an uploaded CSV (x, y, label) as the data set."""
-        regression = self.settings.problem == "regression"
-        points, labels, classes, scale = datasets.parse_csv(text, regression, MAX_POINTS,
-                                                            MAX_CLASSES)  # fmt: skip
-        self.upload = (points, labels, classes, name, scale)
-        self.data = None
-        self.apply(replace(self.settings, dataset=UPLOAD))
+        """Use an uploaded CSV (x, y, label) as the data set; a bad file changes nothing."""
+        old_upload, self.upload = self.upload, (text, name)
+        old_data, self.data = self.data, None  # the same settings, new data
+        try:
+            self.apply(replace(self.settings, dataset=UPLOAD))
+        except Exception:
+            self.upload, self.data = old_upload, old_data
+            raise
 
     def regenerate(self) -> None:
         """Draw the data again with the next seed (a fresh network too)."""
