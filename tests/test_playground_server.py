@@ -93,6 +93,13 @@ def test_the_url_state_round_trips_through_the_server(client):
         assert again["settings"]["hidden"] == [3, 3, 3]
 
 
+def test_a_bad_link_gets_its_reason_and_a_setup_to_show(client):
+    with client.websocket_connect("/ws") as ws:
+        error, settings, _, frame = load(ws, "dataset=upload&hidden=3")
+        assert error["type"] == "error" and "upload the file again" in error["message"]
+        assert settings["settings"]["dataset"] == "circle" and frame["epoch"] == 0
+
+
 def test_play_streams_a_frame_each_time_the_page_has_drawn_one(client):
     with client.websocket_connect("/ws") as ws:
         load(ws, XOR)

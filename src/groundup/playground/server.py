@@ -159,7 +159,10 @@ class Connection:
         if not isinstance(query, str):
             raise GroundupError("load needs a string query")
         self.playing = False
-        self.session.apply(from_query(query))
+        try:
+            self.session.apply(from_query(query))
+        except GroundupError as exc:  # the page still gets a setup to show: the last good one
+            return [{"type": "error", "message": f"this link: {exc}"}, *await self._everything()]
         return await self._everything()
 
     async def _on_set(self, msg):
