@@ -20,7 +20,7 @@ from groundup.autograd.ops_activation import (  # noqa: F401 - re-exported
     softmax,
     tanh,
 )
-from groundup.autograd.tensor import result
+from groundup.autograd.tensor import DTypeError, result
 from groundup.errors import GroundupError, ShapeError
 from groundup.nn.losses import (  # noqa: F401 - re-exported
     binary_cross_entropy,
@@ -30,10 +30,6 @@ from groundup.nn.losses import (  # noqa: F401 - re-exported
     mse_loss,
     nll_loss,
 )
-
-
-class DTypeError(GroundupError, TypeError):
-    """Two tensors whose dtypes cannot be combined without a silent conversion."""
 
 
 def _dtype_error(x: np.ndarray, W: np.ndarray) -> DTypeError:
