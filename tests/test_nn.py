@@ -137,6 +137,15 @@ def test_linear_default_init_bounds_and_init_functions():
     assert not w.data.any()
 
 
+def test_linear_without_inputs_has_a_zero_bias_and_no_division_by_zero():
+    with pytest.warns(UserWarning, match="zero-element"):  # torch's warning, word for word
+        layer = nn.Linear(0, 3)
+    assert layer.weight.shape == (3, 0)
+    np.testing.assert_array_equal(layer.bias.data, [0, 0, 0])  # bound 1/√fan_in taken as 0
+    y = layer(groundup.zeros(2, 0))
+    np.testing.assert_array_equal(y.data, np.zeros((2, 3)))
+
+
 def test_layers_forward():
     x = tensor([[-2.0, 0.0, 3.0]])
     assert nn.ReLU()(x).tolist() == [[0.0, 0.0, 3.0]]

@@ -89,6 +89,23 @@ def test_linear(n, sizes, dtype, seed, bias):
     check(F.linear, TF.linear, [_x((2, n, n_in), dtype, seed), *arrays[1:]], dtype, seed)
 
 
+@pytest.mark.parametrize(("n_in", "n_out"), [(0, 3), (3, 0), (0, 0)])
+def test_linear_with_an_empty_side_initialises_as_torch(n_in, n_out):
+    """Nothing to draw for the weight: both warn that it is a no-op (no division by √0, no
+    RuntimeWarning); the bias bound is 0 for fan_in 0, so the bias is zeros; forward and
+    backward still run."""
+    layers = []
+    for module in (nn, torch.nn):
+        with pytest.warns(UserWarning, match="zero-element tensors is a no-op"):
+            layers.append(module.Linear(n_in, n_out))
+    ours, ref = layers
+    assert ours.weight.shape == tuple(ref.weight.shape) == (n_out, n_in)
+    np.testing.assert_array_equal(ours.bias.data, ref.bias.detach().numpy())
+    with torch.no_grad():
+        ref.weight.copy_(torch.tensor(ours.weight.data))
+    check(lambda x: ours(x), lambda x: ref(x), [np.ones((2, n_in), np.float32)], np.float32)
+
+
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @FAST
 @given(shape=rows_cols, dtype=dtypes, seed=st.integers(0, 10**6),
