@@ -236,6 +236,22 @@ def test_binary_loss_shape_error_suggests_view():
         F.binary_cross_entropy(groundup.randn(8, 1) * 5, np.ones((8, 1)))
 
 
+@pytest.mark.parametrize("loss", [F.binary_cross_entropy, nn.BCELoss()], ids=["F", "BCELoss"])
+def test_binary_cross_entropy_refuses_targets_outside_0_1(loss):
+    p = tensor([[0.3], [0.6]])
+    with pytest.raises(DataError, match=r"targets in \[0, 1\].*\[1, 2\].*map the labels"):
+        loss(p, np.array([[1.0], [2.0]]))  # class labels 1/2, not 0/1
+    with pytest.raises(DataError, match=r"\[-1, 1\].*\(y \+ 1\) / 2"):
+        loss(p, np.array([[-1.0], [1.0]]))
+    with pytest.raises(DataError, match="target contains NaN.*missing labels"):
+        loss(p, np.array([[np.nan], [1.0]]))
+    with pytest.raises(DataError, match="input contains NaN.*learning rate"):
+        loss(tensor([[np.nan], [0.5]]), np.array([[0.0], [1.0]]))
+    # soft targets inside [0, 1] stay allowed: -(0.25 ln 0.3 + 0.75 ln 0.7 + ln 0.6) / 2
+    expected = -(0.25 * np.log(0.3) + 0.75 * np.log(0.7) + np.log(0.6)) / 2
+    assert loss(p, np.array([[0.25], [1.0]])).item() == pytest.approx(expected, rel=1e-6)
+
+
 def test_softmax_twice_warns():
     logits = groundup.randn(4, 3)
     with pytest.warns(UserWarning, match="softmax was applied before the loss"):

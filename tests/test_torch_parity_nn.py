@@ -146,6 +146,15 @@ def test_binary_losses(reduction, shape, dtype, seed):
           lambda a, b: TF.mse_loss(a, b, reduction=reduction), [z, t], dtype, seed)
 
 
+@pytest.mark.parametrize(("p", "y"), [([0.3, 0.6], [0.0, 2.0]), ([0.3, 0.6], [-0.1, 1.0]),
+                                    ([0.3, 0.6], [np.nan, 1.0]), ([np.nan, 0.6], [0.0, 1.0])])
+def test_binary_cross_entropy_refuses_what_torch_refuses(p, y):
+    with pytest.raises(RuntimeError, match="should be between 0 and 1"):
+        TF.binary_cross_entropy(torch.tensor(p), torch.tensor(y))
+    with pytest.raises(ValueError, match="binary_cross_entropy"):
+        F.binary_cross_entropy(groundup.tensor(p), np.array(y))
+
+
 def test_bce_with_logits_is_stable():
     z = np.array([[-800.0], [800.0], [0.0]])
     y = np.array([[1.0], [0.0], [1.0]])
