@@ -101,6 +101,34 @@ def test_load_state_dict_errors_teach():
         model.load_state_dict(state)
 
 
+def test_load_state_dict_not_strict_returns_missing_and_unexpected_keys():
+    model, other = MLPClassifier(6), MLPClassifier(6)
+    state = other.state_dict()
+    del state["head.bias"]
+    state["head.scale"] = np.ones(1)
+    result = model.load_state_dict(state, strict=False)
+    missing, unexpected = result  # a NamedTuple, as torch's _IncompatibleKeys
+    assert result.missing_keys == missing == ["head.bias"]
+    assert result.unexpected_keys == unexpected == ["head.scale"]
+    np.testing.assert_array_equal(model.fc1.weight.data, other.fc1.weight.data)  # rest loaded
+    assert model.head.bias.data[0] != other.head.bias.data[0]
+    assert repr(model.load_state_dict(other.state_dict())) == "<All keys matched successfully>"
+    with pytest.raises(GroundupError, match=r"missing keys \['head.bias'\], unexpected keys "
+                                            r"\['head.scale'\]"):
+        model.load_state_dict(state)  # strict names both lists
+
+
+def test_load_state_dict_shape_error_changes_nothing():
+    model = MLPClassifier(6)
+    before = model.state_dict()
+    state = MLPClassifier(6).state_dict()
+    state["head.weight"] = np.zeros((2, 32))  # checked after fc1, fc2, which must stay as they were
+    with pytest.raises(ShapeError, match="head.weight"):
+        model.load_state_dict(state, strict=False)
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, before[name])
+
+
 def test_train_eval_zero_grad_and_dropout():
     model = nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.5))
     x = groundup.ones(200, 4)

@@ -252,6 +252,18 @@ def test_mlp_classifier_matches_torch(dtype):
                 lambda z: TF.binary_cross_entropy_with_logits(z, torch.tensor(y)), dtype)
 
 
+def test_load_state_dict_not_strict_reports_the_keys_torch_reports():
+    state = MLPClassifier(6).state_dict()
+    del state["fc2.weight"]
+    state["extra.bias"] = np.zeros(3, dtype=np.float32)
+    ours = MLPClassifier(6).load_state_dict(state, strict=False)
+    ref = TorchMLPClassifier(6).load_state_dict(
+        {k: torch.tensor(v) for k, v in state.items()}, strict=False)
+    assert ours.missing_keys == ref.missing_keys == ["fc2.weight"]
+    assert ours.unexpected_keys == ref.unexpected_keys == ["extra.bias"]
+    assert tuple(ours) == tuple(ref)
+
+
 def test_sequential_names_and_init_distribution_match_torch():
     ours = nn.Sequential(nn.Linear(20, 30), nn.ReLU(), nn.Linear(30, 5))
     theirs = torch.nn.Sequential(torch.nn.Linear(20, 30), torch.nn.ReLU(),
