@@ -146,6 +146,15 @@ def test_train_eval_zero_grad_and_dropout():
     np.testing.assert_array_equal(model(x).data, model[0](x).data)
 
 
+def test_dropout_scales_the_kept_values_by_1_over_1_minus_p():
+    x = groundup.ones(50, 40, requires_grad=True)
+    out = F.dropout(x, 0.75, True, generator=np.random.default_rng(3))
+    keep = np.random.default_rng(3).random((50, 40)) >= 0.75
+    np.testing.assert_array_equal(out.data, np.where(keep, 4.0, 0.0))  # 1 / (1 - 0.75) = 4
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad, np.where(keep, 4.0, 0.0))  # the same mask and scale
+
+
 def test_linear_default_init_bounds_and_init_functions():
     groundup.manual_seed(0)
     layer = nn.Linear(100, 50)

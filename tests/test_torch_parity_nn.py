@@ -181,6 +181,52 @@ def test_embedding_and_dropout_eval():
           lambda a: TF.dropout(a, 0.5, training=False), [_x((3, 3), np.float64, 0)], np.float64)
 
 
+@pytest.mark.parametrize("p", [0.1, 0.5, 0.8])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_dropout_training_equals_torch_with_the_same_mask(p, dtype):
+    """torch draws its own mask, so the mask groundup drew is applied in torch by hand:
+    out = x · mask / (1 - p) and dL/dx = g · mask / (1 - p). Without the 1/(1-p) scaling, or with
+    a backward that forgets the mask, this fails."""
+    x = np.abs(_x((40, 30), dtype, 1)) + dtype(0.5)  # no zeros: out != 0 marks the kept values
+    out = F.dropout(groundup.tensor(x, requires_grad=True), p, True,
+                    generator=np.random.default_rng(7))
+    keep = np.random.default_rng(7).random(x.shape) >= p  # the documented draw: P(keep) = 1 - p
+    np.testing.assert_array_equal(out.data != 0, keep)
+    mask = torch.tensor(keep.astype(dtype))
+
+    check(lambda a: F.dropout(a, p, True, generator=np.random.default_rng(7)),
+          lambda a: a * mask / (1 - p), [x], dtype)
+
+
+def test_dropout_drops_a_fraction_p():
+    x = groundup.ones(200, 500)
+    for p in (0.2, 0.7):
+        kept = F.dropout(x, p, True, generator=np.random.default_rng(0)).data != 0
+        assert abs(kept.mean() - (1 - p)) < 0.01  # 100,000 draws: 5 standard errors ~ 0.007
+
+
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("p", [0.0, 1.0])
+def test_dropout_edges_p0_and_p1_match_torch(p, training):
+    """p = 0 keeps everything unscaled, p = 1 zeros everything (and its gradient): no 1/0."""
+    check(lambda a: F.dropout(a, p, training), lambda a: TF.dropout(a, p, training),
+          [_x((5, 4), np.float64, 3)], np.float64)
+
+
+def test_dropout_module_eval_is_identity_and_seed_reproduces_the_mask():
+    layer = nn.Dropout(0.5)
+    x = _x((6, 7), np.float64, 2)
+    groundup.manual_seed(11)
+    first = layer(groundup.tensor(x, dtype=np.float64)).data
+    groundup.manual_seed(11)
+    again = layer(groundup.tensor(x, dtype=np.float64)).data
+    np.testing.assert_array_equal(first, again)
+    groundup.manual_seed(12)
+    assert not np.array_equal(first, layer(groundup.tensor(x, dtype=np.float64)).data)
+    layer.eval()
+    check(layer, torch.nn.Dropout(0.5).eval(), [x], np.float64)
+
+
 # ---------------------------------------------------------------------------- primer models
 class TorchDigitClassifier(torch.nn.Module):
     def __init__(self):
