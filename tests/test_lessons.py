@@ -4,7 +4,6 @@ worked by hand (quoted in the comments)."""
 from __future__ import annotations
 
 import math
-import os
 
 import pytest
 
@@ -93,9 +92,8 @@ def test_logistic_regression(tmp_path):
     ]
 
 
-@pytest.mark.skipif(not os.environ.get("GROUNDUP_DATA_DIR"), reason="needs GROUNDUP_DATA_DIR")
+@pytest.mark.real_data("catvnoncat")
 def test_cat_quick(tmp_path):
-    pytest.importorskip("h5py")
     v = run_lesson("cat", out_dir=tmp_path, verbose=False, quick=True)
     assert v["X_train (n_x, m_train)"] == (12_288, 209)  # 64 * 64 * 3 features, one column each
     assert v["cost at iteration 0 (ln 2: every σ(0) = 0.5)"] == pytest.approx(0.693147, abs=1e-6)
@@ -103,9 +101,8 @@ def test_cat_quick(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not os.environ.get("GROUNDUP_DATA_DIR"), reason="needs GROUNDUP_DATA_DIR")
+@pytest.mark.real_data("catvnoncat")
 def test_cat_full():
-    pytest.importorskip("h5py")
     v = run_lesson("cat", verbose=False)
     assert v["train accuracy, in percent"] == 99.04  # 207 / 209
     assert v["test accuracy (35 of 50)"] == 0.70
@@ -133,7 +130,7 @@ def test_classification(tmp_path):
     assert "ex7_softmax_twice.png" in _pngs(tmp_path)
 
 
-@pytest.mark.skipif(not os.environ.get("GROUNDUP_DATA_DIR"), reason="needs GROUNDUP_DATA_DIR")
+@pytest.mark.real_data("mnist")
 def test_mnist_quick(tmp_path):
     v = run_lesson("mnist", out_dir=tmp_path, verbose=False, quick=True)
     assert v["parameters"] == 101_770
@@ -143,7 +140,7 @@ def test_mnist_quick(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not os.environ.get("GROUNDUP_DATA_DIR"), reason="needs GROUNDUP_DATA_DIR")
+@pytest.mark.real_data("mnist")
 def test_mnist_full(tmp_path):
     v = run_lesson("mnist", out_dir=tmp_path, verbose=False)
     assert v["updates per epoch"] == 938  # ceil(60000 / 64)
