@@ -1,11 +1,11 @@
-"""Write the four primer notebooks (one per primer text), without outputs.
+"""Write the notebooks (one per primer text, then one per lesson beyond it), without outputs.
 
     python notebooks/make_notebooks.py
 
-Each notebook walks through one primer text's lessons: a short explanation, then a cell that
-calls groundup and prints (and checks) the numbers, then the figure. The lessons' own functions
-do the work, so a notebook and ``groundup lesson run`` can never disagree. The test suite
-(tests/test_notebooks.py) executes every notebook.
+Each notebook walks through one primer text's (or one later topic's) lessons: a short
+explanation, then a cell that calls groundup and prints (and checks) the numbers, then the
+figure. The lessons' own functions do the work, so a notebook and ``groundup lesson run`` can
+never disagree. The test suite (tests/test_notebooks.py) executes every notebook.
 """
 
 from __future__ import annotations
@@ -366,11 +366,82 @@ show("blobs_confusion.png")
     ]
 
 
+def convolutions() -> list:
+    return [
+        md("""
+# Convolutions
+
+*Beyond the primer, which ends: "replace the dense layers with convolutions and you have a
+vision model".*
+
+A convolutional layer slides one small kernel over the whole image. Each output pixel is a
+weighted sum of the pixels under the kernel, so the same few weights are used at every
+position: an edge is detected the same way wherever it is, with far fewer parameters than a
+dense layer. Every cell prints its numbers *and checks them*.
+"""),
+        code(SETUP),
+        md("""
+## Cross-correlation by hand
+
+``Y[i, j] = Σ_{p,q} K[p, q] · X[i + p, j + q]``. On a 6 × 6 image with dark columns 0–2 and
+bright columns 3–5, the kernel with rows [−1, 0, 1] gives ``3 (X[., j + 2] − X[., j])``:
+[0, 3, 3, 0] on every row, large only where a window straddles the edge. The loops, the
+scratch layer (im2col: every window unrolled into a column, then one matrix product) and
+``nn.Conv2d`` agree. Deep learning's "convolution" does not flip the kernel; the textbook
+convolution does, and here that flips the sign. Zero padding keeps the size but invents an edge
+where the bright half meets the border.
+"""),
+        code("""
+from groundup.lessons import convolutions
+
+report = Report("convolutions")
+convolutions.cross_correlation(report, FIGURES)
+show("edge_filter.png")
+"""),
+        md("""
+## Output sizes
+
+A k-wide window with stride s on H pixels padded by p fits ``⌊(H + 2p − k) / s⌋ + 1`` times.
+Padding 1 keeps a 3 × 3 convolution's size; 2 × 2 pooling with stride 2 halves it, so the
+mnist-cnn goes 28 → 28 → 14 → 14 → 7, and 32 maps of 7 × 7 flatten into 1,568 features.
+"""),
+        code("convolutions.output_sizes(report)"),
+        md("""
+## Weight sharing
+
+The CNN has 160 + 4,640 + 15,690 = 20,490 parameters, a fifth of the primer's 784 → 128 → 10
+MLP (101,770), and most of them sit in the final linear layer. Written as a dense layer, a
+3 × 3 convolution on a 6 × 6 image is a 16 × 36 matrix in which every row holds the same 9
+numbers at shifted places.
+"""),
+        code("convolutions.parameter_counts(report)"),
+        md("""
+## Receptive field
+
+Each layer widens what one unit sees by ``(k − 1) · j`` input pixels, where j is the spacing
+of its inputs in the image (doubled by every stride-2 pooling): 3, 4, 8, then 10. Backpropagating
+from one unit of a network of all-ones kernels and average pooling lights up exactly that square.
+"""),
+        code("convolutions.receptive_field(report)"),
+        md("""
+## Edge maps of a digit
+
+The two kernels on a real digit: the vertical-edge kernel answers on the left and right sides
+of a stroke with opposite signs, the horizontal-edge kernel on its top and bottom.
+"""),
+        code("""
+convolutions.digit_edges(report, FIGURES)
+show("digit_edges.png")
+"""),
+    ]
+
+
 NOTEBOOKS = {
     "01_one_neuron_cat.ipynb": one_neuron,
     "02_first_principles.ipynb": first_principles,
     "03_classification.ipynb": classification,
     "04_chain_rule_logistic_regression.ipynb": calculus_week,
+    "05_convolutions.ipynb": convolutions,
 }
 
 

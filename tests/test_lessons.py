@@ -148,6 +148,17 @@ def test_mnist_full(tmp_path):
     assert v["mnist-adam test accuracy"] >= 0.97
 
 
+def test_convolutions(tmp_path):
+    v = run_lesson("convolutions", out_dir=tmp_path, verbose=False)
+    # rows [0, 0, 0, 1, 1, 1] under kernel rows [-1, 0, 1]: 3 (x[j + 2] - x[j]) = [0, 3, 3, 0]
+    assert v["by scratch.Conv2d (im2col + one GEMM)"].tolist() == [[0.0, 3.0, 3.0, 0.0]] * 4
+    assert v["MaxPool2d(k=2, s=2, p=0) on 28 x 28"] == 14  # (28 - 2) / 2 + 1
+    assert v["CNN parameters"] == 20_490  # 160 + 4,640 + 15,690
+    assert v["MLP 784-128-10 parameters"] == 101_770
+    assert v["receptive field after conv, pool, conv, pool (measured)"] == [3, 4, 8, 10]
+    assert _pngs(tmp_path) == ["digit_edges.png", "edge_filter.png"]
+
+
 @pytest.mark.slow
 def test_classification_full():
     v = run_lesson("classification", verbose=False)

@@ -23,8 +23,9 @@ def _generator():
     return module
 
 
-def test_one_notebook_per_primer_text():
-    assert [p.name[:2] for p in PATHS] == ["01", "02", "03", "04"]
+def test_one_notebook_per_primer_text_then_per_later_topic():
+    assert [p.name[:2] for p in PATHS] == ["01", "02", "03", "04", "05"]
+    assert [p.name for p in PATHS] == sorted(_generator().NOTEBOOKS)
 
 
 @pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)

@@ -98,6 +98,13 @@ LESSONS: dict[str, LessonInfo] = {
             "the training loop per epoch, SGD vs Adam, the train/test gap",
             needs="MNIST (downloaded or GROUNDUP_DATA_DIR)",
         ),
+        LessonInfo(
+            "convolutions",
+            "groundup.lessons.convolutions",
+            "beyond-primer",
+            "an edge kernel by hand [0, 3, 3, 0], output size (H + 2p - k)/s + 1, 20,490 CNN "
+            "parameters vs 101,770, receptive field 10",
+        ),
     ]
 }
 

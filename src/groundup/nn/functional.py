@@ -1,8 +1,9 @@
 """``groundup.nn.functional`` (import it as ``F``): stateless layers, activations and losses.
 
-The activations come from :mod:`groundup.autograd.ops_activation` and the losses from
-:mod:`groundup.nn.losses`; here live the ops that carry weights in as arguments: ``linear``
-(one fused graph node), ``dropout``, ``embedding``.
+The activations come from :mod:`groundup.autograd.ops_activation`, convolution and pooling
+(``conv2d``, ``max_pool2d``, ``avg_pool2d``) from :mod:`groundup.autograd.ops_conv` and the
+losses from :mod:`groundup.nn.losses`; here live the ops that carry weights in as arguments:
+``linear`` (one fused graph node), ``dropout``, ``embedding``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from groundup.autograd.ops_activation import (  # noqa: F401 - re-exported
     softmax,
     tanh,
 )
+from groundup.autograd.ops_conv import avg_pool2d, conv2d, max_pool2d  # noqa: F401 - re-exported
 from groundup.autograd.tensor import DTypeError, result
 from groundup.errors import GroundupError, ShapeError
 from groundup.nn.losses import (  # noqa: F401 - re-exported

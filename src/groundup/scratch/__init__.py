@@ -5,9 +5,12 @@
 * :mod:`~groundup.scratch.neurons`: ``LinearNeuron`` and ``LogisticNeuron``, row-stacked (m, n)
 * :mod:`~groundup.scratch.softmax_regression`: multiclass logistic regression
 * :mod:`~groundup.scratch.mlp`: any depth, hand-written backward, PyTorch parameter layout
+* :mod:`~groundup.scratch.conv`: ``Conv2d``, ``MaxPool2d``, ``AvgPool2d`` layers over images
+* :mod:`~groundup.scratch.conv_naive`: the same formulas as loops, to check them
 * :mod:`~groundup.scratch.training`: the shared batch / minibatch / SGD loop and optimizer
 """
 
+from groundup.scratch.conv import AvgPool2d, Conv2d, MaxPool2d
 from groundup.scratch.logistic_regression import LogisticRegression, optimize, predict, propagate
 from groundup.scratch.mlp import MLP
 from groundup.scratch.naive import propagate_naive
@@ -17,6 +20,9 @@ from groundup.scratch.training import ArrayOptimizer, fit_loop
 
 __all__ = [
     "MLP",
+    "AvgPool2d",
+    "Conv2d",
+    "MaxPool2d",
     "ArrayOptimizer",
     "LinearNeuron",
     "LogisticNeuron",
