@@ -329,7 +329,7 @@ def train_run(
     prep = load_data(config, log)
     spec = model_spec(config, prep)
     check_memory(spec, config.optimizer)  # before anything is written or allocated
-    atomic_write_json(folder / "config.json", _config_json(config, spec, prep))
+    atomic_write_json(folder / "config.json", config_json(config, spec, prep))
     log(
         f"{config.recipe}: {config.dataset} ({len(prep.X_train)} train / {len(prep.X_test)} "
         f"test), {spec.summary()}, {config.optimizer.name} lr {config.optimizer.lr:g}, "
@@ -368,7 +368,7 @@ def resume_run(
     if ckpt is None:
         log(f"{folder} has no checkpoint (the run stopped before its first epoch ended): "
             f"starting it again from epoch 0")  # fmt: skip
-        atomic_write_json(folder / "config.json", _config_json(config, spec, prep))
+        atomic_write_json(folder / "config.json", config_json(config, spec, prep))
     else:
         if epochs is not None:
             atomic_write_json(folder / "config.json", cfg)
@@ -407,7 +407,8 @@ def _train(folder, config, spec, prep, ckpt, log, progress, plots) -> RunResult:
     return _finish(folder, config, spec, prep, trainer, snapshots, log, plots)
 
 
-def _config_json(config: RunConfig, spec: ModelSpec, prep: Prepared) -> dict:
+def config_json(config: RunConfig, spec: ModelSpec, prep: Prepared) -> dict:
+    """The ``config.json`` of a run folder (the playground's "save run" writes one too)."""
     from groundup import __version__
 
     return {
