@@ -1,9 +1,11 @@
 """``groundup.nn.functional`` (import it as ``F``): stateless layers, activations and losses.
 
 The activations come from :mod:`groundup.autograd.ops_activation`, convolution and pooling
-(``conv2d``, ``max_pool2d``, ``avg_pool2d``) from :mod:`groundup.autograd.ops_conv` and the
-losses from :mod:`groundup.nn.losses`; here live the ops that carry weights in as arguments:
-``linear`` (one fused graph node), ``dropout``, ``embedding``.
+(``conv2d``, ``max_pool2d``, ``avg_pool2d``) from :mod:`groundup.autograd.ops_conv`,
+``layer_norm`` from :mod:`groundup.autograd.ops_norm`, ``scaled_dot_product_attention`` from
+:mod:`groundup.autograd.ops_attention` and the losses from :mod:`groundup.nn.losses`; here live
+the ops that carry weights in as arguments: ``linear`` (one fused graph node), ``dropout``,
+``embedding``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from groundup.autograd.ops_activation import (  # noqa: F401 - re-exported
     softmax,
     tanh,
 )
+from groundup.autograd.ops_attention import scaled_dot_product_attention  # noqa: F401
 from groundup.autograd.ops_conv import avg_pool2d, conv2d, max_pool2d  # noqa: F401 - re-exported
+from groundup.autograd.ops_norm import layer_norm  # noqa: F401 - re-exported
 from groundup.autograd.tensor import result
 from groundup.errors import GroundupError, ShapeError
 from groundup.nn.losses import (  # noqa: F401 - re-exported
