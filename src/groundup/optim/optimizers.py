@@ -124,6 +124,19 @@ class Optimizer:
         return "\n".join(lines) + "\n)"
 
 
+def decay_groups(named_parameters, weight_decay: float) -> list[dict]:
+    """Two parameter groups, nanoGPT's ``configure_optimizers``: weight decay on tensors of
+    dimension >= 2 (matrices and embeddings), none on the rest (biases, LayerNorm gains)::
+
+        optim.AdamW(optim.decay_groups(model.named_parameters(), 0.1), lr=1e-3)
+
+    Decay pulls weights towards 0; on a gain or a bias that is a prior with no reason behind it.
+    """
+    params = [p for _, p in named_parameters if p.requires_grad]
+    return [{"params": [p for p in params if p.ndim >= 2], "weight_decay": weight_decay},
+            {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0}]
+
+
 class SGD(Optimizer):
     """Stochastic gradient descent with optional momentum, dampening, Nesterov, weight decay.
 
