@@ -57,7 +57,9 @@ class Optimizer:
                     p.grad = np.zeros_like(p.data)
 
     def _hyper(self, group: dict) -> dict:
-        return {k: v for k, v in group.items() if k != "params"}
+        """The group's values of the rule's hyper-parameters (a scheduler's ``initial_lr`` and
+        other bookkeeping keys in the group are not passed on)."""
+        return {k: group[k] for k in self.defaults}
 
     def step(self) -> None:
         """Update every parameter that has a gradient, in place."""
