@@ -78,7 +78,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     A = q @ np.swapaxes(k, -1, -2)  # (..., L, S)
     A *= s
     if is_causal:
-        A[..., ~causal_mask(L, S)] = -np.inf
+        np.copyto(A, A.dtype.type(-np.inf), where=~causal_mask(L, S))  # broadcast over (..., )
     elif attn_mask is not None:
         A += _additive(attn_mask, L, S, A.dtype)
     P = A  # softmax in place: the scores are not needed again

@@ -63,8 +63,9 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     xd, W = x.data, weight.data
     if xd.dtype != W.dtype:
         raise _dtype_error(xd, W)
+    x2 = xd.reshape(-1, xd.shape[-1]) if xd.ndim > 2 else xd  # (..., in): one GEMM for all rows
     try:
-        out = xd @ W.T
+        out = x2 @ W.T
     except ValueError as exc:
         raise ShapeError(
             f"linear: input of shape {xd.shape} has {xd.shape[-1] if xd.ndim else 0} features "
@@ -74,13 +75,15 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         ) from exc
     if bias is not None:
         out += bias.data
+    if xd.ndim > 2:
+        out = out.reshape(*xd.shape[:-1], W.shape[0])
 
     def backward(g):
-        gx = g @ W if x.requires_grad else None
-        g2, x2 = g, xd
+        g2, xr = g, x2
         if xd.ndim != 2:  # unbatched (in,) or batched (..., in): fold the leading axes into rows
-            g2, x2 = g.reshape(-1, g.shape[-1]), xd.reshape(-1, xd.shape[-1])
-        gW = g2.T @ x2 if weight.requires_grad else None
+            g2, xr = g.reshape(-1, g.shape[-1]), xd.reshape(-1, xd.shape[-1])
+        gx = (g2 @ W).reshape(xd.shape) if x.requires_grad else None
+        gW = g2.T @ xr if weight.requires_grad else None
         if bias is None:
             return gx, gW
         return gx, gW, (np.add.reduce(g2, axis=0) if bias.requires_grad else None)
