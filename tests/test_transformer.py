@@ -223,3 +223,16 @@ def test_layer_norm_module_repr_and_affine_off():
     y = ln(groundup.tensor(np.arange(8.0).reshape(2, 4)))
     np.testing.assert_allclose(y.data.mean(1), 0, atol=1e-6)
     np.testing.assert_allclose(y.data.var(1), 1, rtol=1e-4)  # 1.25 / (1.25 + 1e-5)
+
+
+def test_attention_masks_broadcast_or_are_refused():
+    rng = np.random.default_rng(0)
+    q = groundup.tensor(rng.standard_normal((2, 3, 4)), dtype=np.float64)
+    out = F.scaled_dot_product_attention(q, q, q, attn_mask=np.array([True, True, False]))
+    ref = F.scaled_dot_product_attention(q, q[:, :2], q[:, :2])  # key 2 masked away: (S,)
+    np.testing.assert_allclose(out.data, ref.data, rtol=1e-14)
+    column = np.array([[True], [True], [False]])  # (L, 1): query 2 may see no key at all
+    np.testing.assert_array_equal(
+        F.scaled_dot_product_attention(q, q, q, attn_mask=column).data[:, 2], 0)  # as PyTorch
+    with pytest.raises(ShapeError, match="does not broadcast"):
+        F.scaled_dot_product_attention(q, q, q, attn_mask=np.ones((2, 3), bool))

@@ -114,9 +114,7 @@ def test_scaled_dot_product_attention(case, dtype, seed):
     if mask == "causal":
         kwargs["is_causal"] = True
     elif mask == "bool":
-        m = rng.random((L, S)) < 0.7
-        m[:, 0] = True  # a row with no key left is NaN in both
-        kwargs["attn_mask"] = m
+        kwargs["attn_mask"] = rng.random((L, S)) < 0.6  # rows with no key: 0 in both
     elif mask == "float":
         kwargs["attn_mask"] = _x((L, S), dtype, rng)
 
@@ -278,3 +276,13 @@ def test_clip_grad_norm_matches_torch(dtype, max_norm, norm_type):
     np.testing.assert_allclose(norm.item(), norm_t.item(), **TOL[dtype])
     for p, q in zip(ours, theirs, strict=True):
         np.testing.assert_allclose(p.grad, q.grad.numpy(), **TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_attention_row_with_no_key_is_zero_as_in_torch(dtype):
+    rng = np.random.default_rng(5)
+    mask = np.array([[True, False, True], [False, False, False], [True, True, True]])
+    arrays = [_x((2, 3, 4), dtype, rng) for _ in range(3)]
+    check(lambda q, k, v: F.scaled_dot_product_attention(q, k, v, attn_mask=mask),
+          lambda q, k, v: TF.scaled_dot_product_attention(q, k, v, attn_mask=torch.tensor(mask)),
+          arrays, dtype)

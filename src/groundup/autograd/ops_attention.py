@@ -7,6 +7,7 @@ weighted sum of the values::
     A = Q Kᵀ · s                 (..., L, S)    s = 1/√E unless given: the scores' temperature
     A_ij = -∞ where j may not be seen (causal: j > i; or where a boolean mask is False)
     P = softmax(A) over j         (..., L, S)    each row sums to 1; masked entries get 0
+                                                 (a row with every key masked: all 0, as PyTorch)
     P̃ = P ∘ M / (1 - p)          dropout on the weights while training (M ~ Bernoulli(1 - p))
     Y = P̃ V                       (..., L, Ev)
 
@@ -38,16 +39,17 @@ def causal_mask(L: int, S: int | None = None) -> np.ndarray:
     return np.tri(L, L if S is None else S, dtype=bool)
 
 
-def _additive(mask, L: int, S: int, dtype) -> np.ndarray:
-    """A mask as numbers to add to the scores: 0 where allowed, -∞ where not (boolean masks), or
-    the float mask itself (PyTorch's float ``attn_mask`` is added as is)."""
+def _add_mask(A: np.ndarray, mask) -> None:
+    """Add ``mask`` to the scores A in place: a boolean mask as 0 where allowed and -∞ where
+    not, a float mask as it is (PyTorch's float ``attn_mask`` is added to the scores)."""
     m = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
-    if m.shape[-2:] != (L, S) and m.ndim >= 2 and m.shape[-2:] != (1, S):
+    add = np.where(m, A.dtype.type(0), A.dtype.type(-np.inf)) if m.dtype == bool \
+        else m.astype(A.dtype, copy=False)
+    try:
+        A += add
+    except ValueError as exc:
         raise ShapeError(f"scaled_dot_product_attention: attn_mask of shape {m.shape} does not "
-                         f"broadcast to the scores' (..., {L}, {S})")
-    if m.dtype == bool:
-        return np.where(m, dtype.type(0), dtype.type(-np.inf))
-    return m.astype(dtype, copy=False)
+                         f"broadcast to the scores' shape {A.shape}") from exc
 
 
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask=None,
@@ -80,11 +82,19 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     if is_causal:
         np.copyto(A, A.dtype.type(-np.inf), where=~causal_mask(L, S))  # broadcast over (..., )
     elif attn_mask is not None:
-        A += _additive(attn_mask, L, S, A.dtype)
+        _add_mask(A, attn_mask)
     P = A  # softmax in place: the scores are not needed again
-    P -= np.maximum.reduce(P, axis=-1, keepdims=True)
+    top = np.maximum.reduce(P, axis=-1, keepdims=True)
+    empty = None
+    if attn_mask is not None:  # a query that may see no key gets weights 0, as in PyTorch
+        empty = top == -np.inf
+        top[empty] = 0
+    P -= top
     np.exp(P, out=P)
-    P /= np.add.reduce(P, axis=-1, keepdims=True)
+    total = np.add.reduce(P, axis=-1, keepdims=True)
+    if empty is not None:
+        total[empty] = 1
+    P /= total
     keep = None
     Pd = P
     if dropout_p > 0.0:
