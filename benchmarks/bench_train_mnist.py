@@ -10,6 +10,12 @@ the time of ``groundup train mnist`` against the primer's own PyTorch loop, in o
    ``torchvision.datasets.MNIST`` + ``ToTensor`` do), batch 64, shuffle, SGD lr 0.01, 5 epochs.
 3. Test accuracy of both over ``--seeds`` seeds; mnist-adam (5 epochs) on the autograd engine.
 4. ``compare mnist-sgd``: scratch, autograd and torch from the same weights and batches.
+
+Each figure the README quotes is judged by a printed criterion, and the script exits 1 if one
+fails: groundup's whole run faster than the primer's loop; the engines within 0.2 points of test
+accuracy, 1e-3 of relative weight difference after the run and 1e-6 after one step; with the
+primer's 5 epochs, mnist-sgd >= 90.5% and within 0.5 points of the primer's loop (means over the
+seeds) and mnist-adam >= 97%. Without GROUNDUP_DATA_DIR it measures nothing and exits 2.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+from _criteria import Criteria
 
 CLI = "import sys; from groundup.cli import main; sys.exit(main(sys.argv[1:]))"
 
@@ -119,8 +127,11 @@ def main() -> int:
     parser.add_argument("--json", help="also write the figures to this JSON file")
     args = parser.parse_args()
     if not os.environ.get("GROUNDUP_DATA_DIR"):
-        print("set GROUNDUP_DATA_DIR to a folder with mnist/*.gz (e.g. ../shared/data)")
-        return 0
+        print("bench_train_mnist: nothing measured: set GROUNDUP_DATA_DIR to a folder with "
+              "mnist/*.gz (e.g. ../shared/data)", file=sys.stderr)
+        return 2
+    criteria = Criteria()
+    primer_recipe = args.epochs == 5  # the accuracy floors hold for the primer's 5 epochs
     from groundup import data
     from groundup.runs import build_config, load_data, model_spec
     from groundup.train.compare import compare_engines
@@ -138,6 +149,8 @@ def main() -> int:
                    ratio=t_ours / t_primer)  # fmt: skip
     print(f"groundup train mnist (autograd): {t_ours:6.1f} s")
     print(f"primer's PyTorch loop:           {t_primer:6.1f} s   ratio {t_ours / t_primer:.2f}")
+    criteria.check("groundup train mnist faster than the primer's loop", t_ours < t_primer,
+                   f"ratio {t_ours / t_primer:.2f}, must be < 1")
 
     print(f"\n== mnist-sgd test accuracy over {args.seeds} seed(s) ==")
     ours, theirs = [acc0], [pacc0]
@@ -149,12 +162,20 @@ def main() -> int:
     print(f"groundup autograd: {' '.join(f'{a:.2f}' for a in ours)}  mean {mean(ours):.2f}%")
     print(f"primer PyTorch:    {' '.join(f'{a:.2f}' for a in theirs)}  mean {mean(theirs):.2f}%")
     print(f"difference of means: {mean(ours) - mean(theirs):+.2f} points (primer text: 93.6%)")
+    if primer_recipe:
+        criteria.check("mnist-sgd accuracy", mean(ours) >= 90.5,
+                       f"mean {mean(ours):.2f}%, must be >= 90.5%")
+        criteria.check("mnist-sgd as the primer's PyTorch loop",
+                       abs(mean(ours) - mean(theirs)) <= 0.5,
+                       f"{mean(ours) - mean(theirs):+.2f} points, must be within 0.5")
 
     print("\n== mnist-adam (autograd) ==")
     t_adam, adam, _ = groundup_train(["--recipe", "mnist-adam", *ep, "--no-plots",
                                       "--out", f"{work}/adam"], work)  # fmt: skip
     figures.update(mnist_adam_autograd=adam, mnist_adam_s=t_adam)
     print(f"test accuracy {adam:.2f}% in {t_adam:.1f} s")
+    if primer_recipe:
+        criteria.check("mnist-adam accuracy", adam >= 97.0, f"{adam:.2f}%, must be >= 97%")
 
     print("\n== compare mnist-sgd: same initial weights, same batches ==")
     config = build_config(recipe="mnist-sgd", epochs=args.epochs)
@@ -170,6 +191,14 @@ def main() -> int:
     for msg in skipped:
         print("skipped", msg)
     accs = [100 * r.test_acc for r in results]
+    if len(results) < 3:
+        criteria.check("three engines compared", False, f"only {len(results)} ran")
+    else:
+        criteria.check("engines agree on test accuracy", max(accs) - min(accs) <= 0.2,
+                       f"spread {max(accs) - min(accs):.2f} points, must be <= 0.2")
+        worst = max(r.relative_diff for r in results)
+        criteria.check("engines agree on the weights", worst <= 1e-3,
+                       f"largest relative difference {worst:.1e}, must be <= 1e-3")
     figures["compare"] = [
         {"engine": r.engine, "final_loss": r.final_loss, "test_acc": 100 * r.test_acc,
          "s_per_epoch": r.seconds_per_epoch, "max_weight_diff": r.max_diff,
@@ -197,10 +226,12 @@ def main() -> int:
     print(f"largest weight difference after 1 step {step_diff:.1e}, after 1 epoch "
           f"{epoch_diff:.1e}, after {args.epochs} epochs {max(r.max_diff for r in results):.1e} "
           f"(float32 epsilon 1.2e-7)")  # fmt: skip
+    criteria.check("one step: the engines differ by float32 rounding", step_diff <= 1e-6,
+                   f"{step_diff:.1e}, must be <= 1e-6")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump(figures, f, indent=2)
-    return 0
+    return criteria.exit_code()
 
 
 if __name__ == "__main__":

@@ -90,3 +90,26 @@ def test_tensor_dataset_indexing():
     assert len(ds) == 5
     xb, yb = ds[np.array([4, 0])]
     assert yb.tolist() == [4, 0] and xb.shape == (2, 3)
+
+
+def test_batch_size_none_yields_single_examples_as_torch():
+    """torch's DataLoader(batch_size=None) turns batching off: dataset[i], one by one, no batch
+    dimension, len = len(dataset); with drop_last it raises."""
+    ds = _ds(5)
+    loader = DataLoader(ds, batch_size=None, shuffle=True, seed=3)
+    assert len(loader) == 5
+    items = list(loader)
+    order = np.random.default_rng([3, 0]).permutation(5)  # epoch 0's documented order
+    assert [int(y) for _, y in items] == order.tolist()
+    x0, y0 = items[0]
+    assert x0.shape == (3,) and np.ndim(y0) == 0  # one example, no batch dimension
+    np.testing.assert_array_equal(x0, ds.arrays[0][order[0]])
+    assert [int(y) for _, y in DataLoader(ds, batch_size=None)] == [0, 1, 2, 3, 4]
+    with pytest.raises(DataError, match="drop_last"):
+        DataLoader(ds, batch_size=None, drop_last=True)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, 2.0, "2", True])
+def test_batch_size_must_be_a_positive_integer(bad):
+    with pytest.raises(DataError, match="positive integer, or None"):  # torch: ValueError too
+        DataLoader(_ds(3), batch_size=bad)

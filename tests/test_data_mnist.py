@@ -269,9 +269,7 @@ def test_real_downloader_streams_atomically_and_tries_mirrors(tmp_path):
 # ----- the real files, when GROUNDUP_DATA_DIR points at them ---------------------------------
 
 REAL = os.environ.get("GROUNDUP_DATA_DIR")
-needs_real = pytest.mark.skipif(
-    not REAL or not (Path(REAL) / "mnist").is_dir(), reason="GROUNDUP_DATA_DIR with mnist/ not set"
-)
+needs_real = pytest.mark.real_data("mnist")  # skipped without it, an error under CI=true
 
 
 @needs_real

@@ -3,7 +3,6 @@
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -149,15 +148,8 @@ def test_cat_with_wrong_bytes_is_refused(tmp_path, monkeypatch):
     assert "train_catvnoncat.h5" in str(info.value)
 
 
-REAL = os.environ.get("GROUNDUP_DATA_DIR")
-
-
-@pytest.mark.skipif(
-    not REAL or not (Path(REAL) / "catvnoncat").is_dir(),
-    reason="GROUNDUP_DATA_DIR with cat not set",
-)
+@pytest.mark.real_data("catvnoncat")
 def test_real_cat_shapes_and_counts():
-    pytest.importorskip("h5py")
     ds = load("cat")
     assert ds.X_train.shape == (209, 64, 64, 3) and ds.X_train.dtype == np.uint8
     assert ds.X_test.shape == (50, 64, 64, 3) and ds.X_test.dtype == np.uint8

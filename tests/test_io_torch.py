@@ -7,6 +7,7 @@ torch = pytest.importorskip("torch")
 st_torch = pytest.importorskip("safetensors.torch")
 
 from groundup import io  # noqa: E402
+from groundup.errors import DataError  # noqa: E402
 
 pytestmark = pytest.mark.torch
 
@@ -46,3 +47,15 @@ def test_torch_reads_file_with_several_metadata_keys(tmp_path):
     assert tensors["flag"].tolist() == [True, False]
     with st_torch.safe_open(str(path), framework="pt") as f:
         assert f.metadata() == meta
+
+
+@pytest.mark.parametrize("zipped", [True, False], ids=["zip", "legacy-pickle"])
+def test_a_torch_save_file_is_named_as_such(tmp_path, zipped):
+    # what a user hands over when they have a .pt file: torch.save of a state dict, the zip
+    # format (the default since PyTorch 1.6) or the older bare pickle
+    path = tmp_path / "model.pt"
+    torch.save(torch.nn.Linear(3, 2).state_dict(), path, _use_new_zipfile_serialization=zipped)
+    with pytest.raises(DataError, match="not a safetensors file") as info:
+        io.load_safetensors(path)
+    assert ("PyTorch" in str(info.value)) and "truncated" not in str(info.value)
+    assert ("zip" if zipped else "pickle") in str(info.value)

@@ -4,7 +4,6 @@ worked by hand (quoted in the comments)."""
 from __future__ import annotations
 
 import math
-import os
 
 import pytest
 
@@ -31,12 +30,12 @@ def _pngs(folder):
 
 def test_vectors(tmp_path):
     v = run_lesson("vectors", out_dir=tmp_path, verbose=False)
-    assert v["dot"] == 32.0  # 1*4 + 2*5 + 3*6
+    assert v["the same with groundup: (a @ bᵀ)"] == 32.0  # 1*4 + 2*5 + 3*6
     assert v["cosine to four decimals"] == 0.9746  # 32 / sqrt(14 * 77)
-    assert v["perpendicular [1,0]·[0,1]"] == 0.0
     assert abs(v["std of cosine (768-d)"] - 1 / math.sqrt(768)) < 0.002
-    assert v["batch output shape"] == (64, 128)
-    assert v["(32, 128) + (128,)"] == (32, 128)
+    # NumPy's own arithmetic on constants is shown, not counted as a check
+    assert v["dot"] == 32.0 and "dot" not in v.checked
+    assert "batch output shape" not in v.checked and "cosine to four decimals" in v.checked
     assert _pngs(tmp_path) == ["random_cosines.png", "vectors.png"]
 
 
@@ -48,18 +47,19 @@ def test_neurons(tmp_path):
     assert v["after layer 2"] == pytest.approx([0.265, 0.425], abs=1e-6)
     assert v["counted in groundup.nn for [3, 5, 5, 2]"] == 62  # 20 + 30 + 12
     assert v["counted in groundup.nn for [784, 128, 10]"] == 101_770  # 100,480 + 1,290
-    assert v["best accuracy of 200,000 random lines"] == 0.75
-    assert v["trained logistic neuron accuracy"] <= 0.75
     assert v["MLP with 2 hidden tanh units accuracy"] == 1.0
+    # at most 75% on XOR holds for any straight line: shown, never counted as checked
+    assert "trained logistic neuron accuracy" not in v.checked
+    assert "best accuracy of 200,000 random lines" not in v.checked
     assert _pngs(tmp_path) == ["activations.png", "xor_one_neuron.png", "xor_two_hidden.png"]
 
 
 def test_softmax(tmp_path):
     v = run_lesson("softmax", out_dir=tmp_path, verbose=False)
-    assert v["-log(0.99) as the primer rounds it"] == 0.01
-    assert v["-log(0.5) as the primer rounds it"] == 0.69
-    assert v["-log(0.01) as the primer rounds it"] == 4.6
+    assert v["softmax([2, 1, 0.1])"] == pytest.approx([0.6590, 0.2424, 0.0986], abs=5e-5)
     assert abs(v["initial loss"] - math.log(10)) < 0.1
+    assert v["-log(0.5) as the primer rounds it"] == 0.69  # shown: math.log on a constant
+    assert "-log(0.5) as the primer rounds it" not in v.checked
     assert abs(v["stable softmax([1000, 1001, 1002])"][2] - 0.6652) < 1e-4  # e^2 / (1 + e + e^2)
     assert _pngs(tmp_path) == ["cross_entropy.png", "softmax_temperature.png"]
 
@@ -80,7 +80,10 @@ def test_logistic_regression(tmp_path):
     assert v["accuracy of 'always clean'"] == 0.99
     assert v["recall on fraud"] == 0.0
     assert v["train accuracy after 2,000 steps"] > 0.95
-    assert v["speed-up"] > 30
+    # loops and vectors agree (checked); the speed-up is timed, so it is only shown here and
+    # enforced in benchmarks/bench_vectorise.py, never asserted in the test suite
+    assert v["largest |dw loop - dw vectorised|"] < 1e-12
+    assert "speed-up" in v and "speed-up" not in v.checked
     assert _pngs(tmp_path) == [
         "blobs_boundary.png",
         "blobs_confusion.png",
@@ -89,9 +92,8 @@ def test_logistic_regression(tmp_path):
     ]
 
 
-@pytest.mark.skipif(not os.environ.get("GROUNDUP_DATA_DIR"), reason="needs GROUNDUP_DATA_DIR")
+@pytest.mark.real_data("catvnoncat")
 def test_cat_quick(tmp_path):
-    pytest.importorskip("h5py")
     v = run_lesson("cat", out_dir=tmp_path, verbose=False, quick=True)
     assert v["X_train (n_x, m_train)"] == (12_288, 209)  # 64 * 64 * 3 features, one column each
     assert v["cost at iteration 0 (ln 2: every σ(0) = 0.5)"] == pytest.approx(0.693147, abs=1e-6)
@@ -99,9 +101,8 @@ def test_cat_quick(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not os.environ.get("GROUNDUP_DATA_DIR"), reason="needs GROUNDUP_DATA_DIR")
+@pytest.mark.real_data("catvnoncat")
 def test_cat_full():
-    pytest.importorskip("h5py")
     v = run_lesson("cat", verbose=False)
     assert v["train accuracy, in percent"] == 99.04  # 207 / 209
     assert v["test accuracy (35 of 50)"] == 0.70
@@ -119,9 +120,9 @@ def test_cat_without_data_is_a_clear_error(tmp_path, monkeypatch, capsys):
 
 def test_classification(tmp_path):
     v = run_lesson("classification", out_dir=tmp_path, verbose=False, quick=True)
-    assert v["dL/dw = dL/du · du/dz · x"] == pytest.approx([-0.4750208, -0.9500416], abs=1e-7)
-    assert v["lowest possible loss with softmax twice"] == pytest.approx(0.5514, abs=1e-4)
-    assert v["final loss, softmax applied twice"] > 0.5514
+    # worked by hand: u = σ(0.1) = 0.5249792, (u - 1) x = -0.4750208 · [1, 2]
+    assert v["dL/dw by groundup autograd"] == pytest.approx([-0.4750208, -0.9500416], abs=1e-7)
+    assert v["final loss, softmax applied twice"] > 0.5514  # -log(e / (e + 2))
     assert (
         v["extreme weights: |dL/dW| through sigmoid + BCE"]
         < 0.05 * v["extreme weights: |dL/dW| with logits"]
@@ -129,7 +130,7 @@ def test_classification(tmp_path):
     assert "ex7_softmax_twice.png" in _pngs(tmp_path)
 
 
-@pytest.mark.skipif(not os.environ.get("GROUNDUP_DATA_DIR"), reason="needs GROUNDUP_DATA_DIR")
+@pytest.mark.real_data("mnist")
 def test_mnist_quick(tmp_path):
     v = run_lesson("mnist", out_dir=tmp_path, verbose=False, quick=True)
     assert v["parameters"] == 101_770
@@ -139,7 +140,7 @@ def test_mnist_quick(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not os.environ.get("GROUNDUP_DATA_DIR"), reason="needs GROUNDUP_DATA_DIR")
+@pytest.mark.real_data("mnist")
 def test_mnist_full(tmp_path):
     v = run_lesson("mnist", out_dir=tmp_path, verbose=False)
     assert v["updates per epoch"] == 938  # ceil(60000 / 64)
@@ -200,6 +201,17 @@ def test_report_raises_on_a_wrong_number():
         report.holds("claim", False, "never")
 
 
+def test_report_counts_checks_not_shown_values():
+    report = Report("t", verbose=False)
+    report.close("checked", 1.0, 1.0)
+    report.show("shown", 64 * 64 * 3, "arithmetic")
+    report.holds("claim", True, "true")
+    assert dict(report.values) == {"checked": 1.0, "shown": 12_288, "claim": True}
+    assert report.values.checked == ["checked", "claim"]
+    with pytest.raises(TypeError, match="show"):  # a bound-less between() checked nothing
+        report.between("measured", 3.0)
+
+
 def test_unknown_lesson_is_a_clear_error(capsys):
     with pytest.raises(UnknownLessonError, match="vectors"):
         get_lesson("vektors")
@@ -223,5 +235,8 @@ def test_cli_list_and_run(tmp_path, capsys):
         assert name in listed
     assert main(["lesson", "run", "vectors", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "dot = 32" in out and "cosine to four decimals = 0.9746" in out
+    assert "dot = 32   (shown, not checked" in out and "cosine to four decimals = 0.9746" in out
+    values = run_lesson("vectors", verbose=False)
+    assert f"lesson vectors: {len(values.checked)} values checked, " \
+           f"{len(values) - len(values.checked)} shown" in out
     assert (tmp_path / "random_cosines.png").stat().st_size > 1000

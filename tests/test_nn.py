@@ -101,6 +101,34 @@ def test_load_state_dict_errors_teach():
         model.load_state_dict(state)
 
 
+def test_load_state_dict_not_strict_returns_missing_and_unexpected_keys():
+    model, other = MLPClassifier(6), MLPClassifier(6)
+    state = other.state_dict()
+    del state["head.bias"]
+    state["head.scale"] = np.ones(1)
+    result = model.load_state_dict(state, strict=False)
+    missing, unexpected = result  # a NamedTuple, as torch's _IncompatibleKeys
+    assert result.missing_keys == missing == ["head.bias"]
+    assert result.unexpected_keys == unexpected == ["head.scale"]
+    np.testing.assert_array_equal(model.fc1.weight.data, other.fc1.weight.data)  # rest loaded
+    assert model.head.bias.data[0] != other.head.bias.data[0]
+    assert repr(model.load_state_dict(other.state_dict())) == "<All keys matched successfully>"
+    with pytest.raises(GroundupError, match=r"missing keys \['head.bias'\], unexpected keys "
+                                            r"\['head.scale'\]"):
+        model.load_state_dict(state)  # strict names both lists
+
+
+def test_load_state_dict_shape_error_changes_nothing():
+    model = MLPClassifier(6)
+    before = model.state_dict()
+    state = MLPClassifier(6).state_dict()
+    state["head.weight"] = np.zeros((2, 32))  # checked after fc1, fc2, which must stay as they were
+    with pytest.raises(ShapeError, match="head.weight"):
+        model.load_state_dict(state, strict=False)
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, before[name])
+
+
 def test_train_eval_zero_grad_and_dropout():
     model = nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.5))
     x = groundup.ones(200, 4)
@@ -116,6 +144,15 @@ def test_train_eval_zero_grad_and_dropout():
     model.eval()
     assert not model[1].training
     np.testing.assert_array_equal(model(x).data, model[0](x).data)
+
+
+def test_dropout_scales_the_kept_values_by_1_over_1_minus_p():
+    x = groundup.ones(50, 40, requires_grad=True)
+    out = F.dropout(x, 0.75, True, generator=np.random.default_rng(3))
+    keep = np.random.default_rng(3).random((50, 40)) >= 0.75
+    np.testing.assert_array_equal(out.data, np.where(keep, 4.0, 0.0))  # 1 / (1 - 0.75) = 4
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad, np.where(keep, 4.0, 0.0))  # the same mask and scale
 
 
 def test_linear_default_init_bounds_and_init_functions():
@@ -135,6 +172,15 @@ def test_linear_default_init_bounds_and_init_functions():
     assert np.abs(w.data).max() <= np.sqrt(6 / (1 + 0.0) / 400) + 1e-7
     nn.init.zeros_(w)
     assert not w.data.any()
+
+
+def test_linear_without_inputs_has_a_zero_bias_and_no_division_by_zero():
+    with pytest.warns(UserWarning, match="zero-element"):  # torch's warning, word for word
+        layer = nn.Linear(0, 3)
+    assert layer.weight.shape == (3, 0)
+    np.testing.assert_array_equal(layer.bias.data, [0, 0, 0])  # bound 1/√fan_in taken as 0
+    y = layer(groundup.zeros(2, 0))
+    np.testing.assert_array_equal(y.data, np.zeros((2, 3)))
 
 
 def test_layers_forward():
@@ -225,6 +271,22 @@ def test_binary_loss_shape_error_suggests_view():
         F.mse_loss(groundup.randn(8, 1), np.ones(8))
     with pytest.raises(DataError, match="binary_cross_entropy_with_logits"):
         F.binary_cross_entropy(groundup.randn(8, 1) * 5, np.ones((8, 1)))
+
+
+@pytest.mark.parametrize("loss", [F.binary_cross_entropy, nn.BCELoss()], ids=["F", "BCELoss"])
+def test_binary_cross_entropy_refuses_targets_outside_0_1(loss):
+    p = tensor([[0.3], [0.6]])
+    with pytest.raises(DataError, match=r"targets in \[0, 1\].*\[1, 2\].*map the labels"):
+        loss(p, np.array([[1.0], [2.0]]))  # class labels 1/2, not 0/1
+    with pytest.raises(DataError, match=r"\[-1, 1\].*\(y \+ 1\) / 2"):
+        loss(p, np.array([[-1.0], [1.0]]))
+    with pytest.raises(DataError, match="target contains NaN.*missing labels"):
+        loss(p, np.array([[np.nan], [1.0]]))
+    with pytest.raises(DataError, match="input contains NaN.*learning rate"):
+        loss(tensor([[np.nan], [0.5]]), np.array([[0.0], [1.0]]))
+    # soft targets inside [0, 1] stay allowed: -(0.25 ln 0.3 + 0.75 ln 0.7 + ln 0.6) / 2
+    expected = -(0.25 * np.log(0.3) + 0.75 * np.log(0.7) + np.log(0.6)) / 2
+    assert loss(p, np.array([[0.25], [1.0]])).item() == pytest.approx(expected, rel=1e-6)
 
 
 def test_softmax_twice_warns():

@@ -86,6 +86,38 @@ def test_optimizer_errors():
         optim.SGD([_param([1.0])], lr=-1)
 
 
+# each refused by torch.optim at construction too (tests/test_optim_rules_torch.py)
+BAD_HYPERPARAMETERS = [
+    ("Adam", dict(betas=(1.0, 0.999)), r"betas=\(1.0, 0.999\).*index 0.*\[0, 1\)"),
+    ("Adam", dict(betas=(0.9, 1.0)), "index 1"),
+    ("Adam", dict(betas=(-0.1, 0.999)), "index 0"),
+    ("Adam", dict(betas=(0.9, float("nan"))), "index 1"),
+    ("Adam", dict(betas=(0.9,)), "two numbers"),
+    ("Adam", dict(lr=-1e-3), "lr=-0.001"),
+    ("Adam", dict(eps=-1e-8), "eps"),
+    ("Adam", dict(weight_decay=-0.1), "weight_decay"),
+    ("AdamW", dict(betas=(0.9, 1.5)), "index 1"),
+    ("AdamW", dict(weight_decay=-0.01), "weight_decay"),
+    ("RMSprop", dict(alpha=-0.5), "alpha"),
+    ("RMSprop", dict(eps=-1.0), "eps"),
+    ("RMSprop", dict(momentum=-0.9), "momentum"),
+    ("SGD", dict(lr=float("nan")), "lr=nan"),
+    ("SGD", dict(lr=0.1, momentum=-0.9), "momentum"),
+]
+
+
+@pytest.mark.parametrize(("name", "kwargs", "words"), BAD_HYPERPARAMETERS)
+def test_optimizers_refuse_bad_hyperparameters_at_construction(name, kwargs, words):
+    with pytest.raises(ValueError, match=words):
+        getattr(optim, name)([_param([1.0])], **kwargs)
+
+
+def test_optimizers_accept_the_edges_torch_accepts():
+    for kwargs in (dict(lr=0.0, betas=(0.0, 0.0), eps=0.0), dict(betas=(0.999999, 0.5))):
+        optim.Adam([_param([1.0])], **kwargs)
+        optim.AdamW([_param([1.0])], **kwargs)
+
+
 def test_schedulers_by_hand():
     opt = optim.SGD([_param([0.0])], lr=1.0)
     step = optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)

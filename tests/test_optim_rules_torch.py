@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from groundup.optim.rules import adam_step, rmsprop_step, sgd_step
+from test_optim import BAD_HYPERPARAMETERS
 
 torch = pytest.importorskip("torch")
 
@@ -68,3 +69,16 @@ def test_float32_matches_torch_at_float32_rounding(rule, torch_cls, kwargs):
     # 100 steps through a feedback loop, and torch fuses some multiply-adds (one rounding where
     # NumPy has two), so a few float32 ulps grow to ~1e-5; centered RMSprop's √(s - ḡ²) cancels
     np.testing.assert_allclose(ours, theirs, rtol=5e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize(("name", "kwargs", "words"), BAD_HYPERPARAMETERS)
+def test_torch_refuses_the_same_hyperparameters(name, kwargs, words):
+    """The list groundup refuses (tests/test_optim.py) is torch's list, with one exception:
+    torch.optim.SGD tests ``lr < 0``, which NaN passes; groundup refuses a NaN lr too."""
+    make = getattr(torch.optim, name)
+    params = [torch.zeros(1, requires_grad=True)]
+    if name == "SGD" and np.isnan(kwargs.get("lr", 0.0)):
+        assert make(params, **kwargs).defaults["lr"] != kwargs["lr"]  # accepted: NaN != NaN
+        return
+    with pytest.raises((ValueError, TypeError, IndexError)):  # one beta: torch's IndexError
+        make(params, **kwargs)

@@ -1,6 +1,5 @@
 """Cat-convention logistic regression: published small examples, loops vs vectors, the cat set."""
 
-import os
 
 import numpy as np
 import pytest
@@ -87,9 +86,8 @@ def test_class_separates_a_line():
     assert clf.costs == sorted(clf.costs, reverse=True)  # convex problem: the cost only falls
 
 
-@pytest.mark.skipif(not os.environ.get("GROUNDUP_DATA_DIR"), reason="GROUNDUP_DATA_DIR not set")
+@pytest.mark.real_data("catvnoncat")
 def test_cat_set_reproduces_the_published_result():
-    pytest.importorskip("h5py")
     from groundup.data import load
 
     cat = load("cat")

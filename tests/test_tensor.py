@@ -275,3 +275,34 @@ def test_tensor_is_usable_with_numpy_on_either_side():
     assert isinstance(out, Tensor) and out.dtype == np.float32
     (np.ones((3, 2), dtype=np.float32) @ t).sum().backward()
     np.testing.assert_array_equal(t.grad, [3, 3])  # column sums of the (3, 2) ones
+
+
+# torch.tensor refuses each of these (TypeError for text, RuntimeError "Could not infer dtype"
+# for None and objects, ValueError for ragged lists); NumPy alone would make a <U1 or object
+# array, and with dtype=float it would turn None into NaN and "1.5" into 1.5.
+NOT_NUMBERS = ["a", ["a", "b"], [1, "a"], None, [1.0, None], object(), b"ab",
+               np.array(["a"]), np.array([1, None], dtype=object), np.datetime64("2020-01-01")]
+
+
+@pytest.mark.parametrize("data", NOT_NUMBERS, ids=repr)
+@pytest.mark.parametrize("make", [tensor, Tensor, groundup.nn.Parameter], ids=lambda f: f.__name__)
+def test_values_that_are_not_numbers_are_refused_at_creation(make, data):
+    with pytest.raises(TypeError, match=r"a tensor holds numbers.*convert it first"):
+        make(data)
+    with pytest.raises(TypeError, match="a tensor holds numbers"):
+        tensor(data, dtype=groundup.float32)  # checked before the conversion
+
+
+@pytest.mark.parametrize("make", [tensor, Tensor])
+def test_ragged_lists_are_refused_at_creation(make):
+    with pytest.raises(ShapeError, match="rectangular.*pad"):
+        make([[1.0, 2.0], [3.0]])
+    with pytest.raises(ValueError, match="rectangular"):  # a ValueError, as torch's
+        make([[1, 2], 3])
+
+
+def test_numbers_of_every_kind_still_make_tensors():
+    assert tensor([True, False]).dtype == np.bool_
+    assert tensor(1 + 2j).dtype.kind == "c"
+    assert tensor(np.array([1, 2], dtype=np.uint8)).dtype == np.uint8
+    assert tensor([np.float64(1.5), 2]).tolist() == [1.5, 2.0]

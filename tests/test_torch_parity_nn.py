@@ -89,6 +89,23 @@ def test_linear(n, sizes, dtype, seed, bias):
     check(F.linear, TF.linear, [_x((2, n, n_in), dtype, seed), *arrays[1:]], dtype, seed)
 
 
+@pytest.mark.parametrize(("n_in", "n_out"), [(0, 3), (3, 0), (0, 0)])
+def test_linear_with_an_empty_side_initialises_as_torch(n_in, n_out):
+    """Nothing to draw for the weight: both warn that it is a no-op (no division by √0, no
+    RuntimeWarning); the bias bound is 0 for fan_in 0, so the bias is zeros; forward and
+    backward still run."""
+    layers = []
+    for module in (nn, torch.nn):
+        with pytest.warns(UserWarning, match="zero-element tensors is a no-op"):
+            layers.append(module.Linear(n_in, n_out))
+    ours, ref = layers
+    assert ours.weight.shape == tuple(ref.weight.shape) == (n_out, n_in)
+    np.testing.assert_array_equal(ours.bias.data, ref.bias.detach().numpy())
+    with torch.no_grad():
+        ref.weight.copy_(torch.tensor(ours.weight.data))
+    check(lambda x: ours(x), lambda x: ref(x), [np.ones((2, n_in), np.float32)], np.float32)
+
+
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @FAST
 @given(shape=rows_cols, dtype=dtypes, seed=st.integers(0, 10**6),
@@ -129,6 +146,15 @@ def test_binary_losses(reduction, shape, dtype, seed):
           lambda a, b: TF.mse_loss(a, b, reduction=reduction), [z, t], dtype, seed)
 
 
+@pytest.mark.parametrize(("p", "y"), [([0.3, 0.6], [0.0, 2.0]), ([0.3, 0.6], [-0.1, 1.0]),
+                                    ([0.3, 0.6], [np.nan, 1.0]), ([np.nan, 0.6], [0.0, 1.0])])
+def test_binary_cross_entropy_refuses_what_torch_refuses(p, y):
+    with pytest.raises(RuntimeError, match="should be between 0 and 1"):
+        TF.binary_cross_entropy(torch.tensor(p), torch.tensor(y))
+    with pytest.raises(ValueError, match="binary_cross_entropy"):
+        F.binary_cross_entropy(groundup.tensor(p), np.array(y))
+
+
 def test_bce_with_logits_is_stable():
     z = np.array([[-800.0], [800.0], [0.0]])
     y = np.array([[1.0], [0.0], [1.0]])
@@ -153,6 +179,52 @@ def test_embedding_and_dropout_eval():
           [_x((4, 3), np.float64, 0)], np.float64)
     check(lambda a: F.dropout(a, 0.5, training=False),
           lambda a: TF.dropout(a, 0.5, training=False), [_x((3, 3), np.float64, 0)], np.float64)
+
+
+@pytest.mark.parametrize("p", [0.1, 0.5, 0.8])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_dropout_training_equals_torch_with_the_same_mask(p, dtype):
+    """torch draws its own mask, so the mask groundup drew is applied in torch by hand:
+    out = x · mask / (1 - p) and dL/dx = g · mask / (1 - p). Without the 1/(1-p) scaling, or with
+    a backward that forgets the mask, this fails."""
+    x = np.abs(_x((40, 30), dtype, 1)) + dtype(0.5)  # no zeros: out != 0 marks the kept values
+    out = F.dropout(groundup.tensor(x, requires_grad=True), p, True,
+                    generator=np.random.default_rng(7))
+    keep = np.random.default_rng(7).random(x.shape) >= p  # the documented draw: P(keep) = 1 - p
+    np.testing.assert_array_equal(out.data != 0, keep)
+    mask = torch.tensor(keep.astype(dtype))
+
+    check(lambda a: F.dropout(a, p, True, generator=np.random.default_rng(7)),
+          lambda a: a * mask / (1 - p), [x], dtype)
+
+
+def test_dropout_drops_a_fraction_p():
+    x = groundup.ones(200, 500)
+    for p in (0.2, 0.7):
+        kept = F.dropout(x, p, True, generator=np.random.default_rng(0)).data != 0
+        assert abs(kept.mean() - (1 - p)) < 0.01  # 100,000 draws: 5 standard errors ~ 0.007
+
+
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("p", [0.0, 1.0])
+def test_dropout_edges_p0_and_p1_match_torch(p, training):
+    """p = 0 keeps everything unscaled, p = 1 zeros everything (and its gradient): no 1/0."""
+    check(lambda a: F.dropout(a, p, training), lambda a: TF.dropout(a, p, training),
+          [_x((5, 4), np.float64, 3)], np.float64)
+
+
+def test_dropout_module_eval_is_identity_and_seed_reproduces_the_mask():
+    layer = nn.Dropout(0.5)
+    x = _x((6, 7), np.float64, 2)
+    groundup.manual_seed(11)
+    first = layer(groundup.tensor(x, dtype=np.float64)).data
+    groundup.manual_seed(11)
+    again = layer(groundup.tensor(x, dtype=np.float64)).data
+    np.testing.assert_array_equal(first, again)
+    groundup.manual_seed(12)
+    assert not np.array_equal(first, layer(groundup.tensor(x, dtype=np.float64)).data)
+    layer.eval()
+    check(layer, torch.nn.Dropout(0.5).eval(), [x], np.float64)
 
 
 # ---------------------------------------------------------------------------- primer models
@@ -224,6 +296,18 @@ def test_mlp_classifier_matches_torch(dtype):
     _twin_check(model, TorchMLPClassifier(30), X,
                 lambda z: F.binary_cross_entropy_with_logits(z, y),
                 lambda z: TF.binary_cross_entropy_with_logits(z, torch.tensor(y)), dtype)
+
+
+def test_load_state_dict_not_strict_reports_the_keys_torch_reports():
+    state = MLPClassifier(6).state_dict()
+    del state["fc2.weight"]
+    state["extra.bias"] = np.zeros(3, dtype=np.float32)
+    ours = MLPClassifier(6).load_state_dict(state, strict=False)
+    ref = TorchMLPClassifier(6).load_state_dict(
+        {k: torch.tensor(v) for k, v in state.items()}, strict=False)
+    assert ours.missing_keys == ref.missing_keys == ["fc2.weight"]
+    assert ours.unexpected_keys == ref.unexpected_keys == ["extra.bias"]
+    assert tuple(ours) == tuple(ref)
 
 
 def test_sequential_names_and_init_distribution_match_torch():

@@ -236,3 +236,14 @@ def test_second_backward_refused_unless_retained_as_in_torch():
         with pytest.raises(error, match="retain_graph=True"):
             loss.backward()
     np.testing.assert_allclose(x.grad, x_t.grad.numpy(), **TOL[np.float64])
+
+
+@pytest.mark.parametrize("data", ["a", [1, "a"], None, [1.0, None], [[1.0, 2.0], [3.0]],
+                                  np.array(["a"]), np.array([1, None], dtype=object)], ids=repr)
+def test_creation_refuses_what_torch_refuses(data):
+    """torch.tensor raises TypeError, RuntimeError or ValueError; groundup a TypeError (not a
+    number) or a ValueError (ragged), never a tensor of strings or objects."""
+    with pytest.raises((TypeError, RuntimeError, ValueError)):
+        torch.tensor(data)
+    with pytest.raises((TypeError, ValueError)):
+        groundup.tensor(data)

@@ -127,11 +127,12 @@ def test_initial_loss_far_from_ln_c_is_reported():
 
 def test_divergence_note_for_a_finite_blow_up():
     # mnist-sgd at --lr 1e6 ends epoch 1 at a mean loss of 5.8e28, finite: no NaN guard fires
-    note = guards.divergence_note(5.8e28, 10, 1, 1e6)
-    assert "diverging" in note and "--lr 100000" in note
-    assert guards.divergence_note(2.0, 10, 1, 0.01) is None  # below ln 10 + ln 10 = 4.6
-    assert guards.divergence_note(4.7, 10, 2, 0.01) is not None
-    assert guards.divergence_note(9.0, 10, 3, 0.01, previous=8.0) is None  # reported once
+    sgd = OptimizerSpec("sgd", 0.01)
+    note = guards.divergence_note(5.8e28, 10, 1, OptimizerSpec("sgd", 1e6))
+    assert "diverging" in note and "--lr 0.01" in note  # not 1e6 / 10: it diverges as well
+    assert guards.divergence_note(2.0, 10, 1, sgd) is None  # below ln 10 + ln 10 = 4.6
+    assert guards.divergence_note(4.7, 10, 2, sgd) is not None
+    assert guards.divergence_note(9.0, 10, 3, sgd, previous=8.0) is None  # reported once
     t = trainer(opt=OptimizerSpec("sgd", 5.0), epochs=3)  # losses 4e4, 3e3, 9e2: finite
     t.fit()
     notes = [n for n in t.history.notes if "diverging" in n]
@@ -276,3 +277,15 @@ def test_blas_threads_restores_the_previous_count():
         with blas_threads(1):
             assert blas_counts() == [1] * len(before)
         assert blas_counts() == before == [2] * len(before)
+
+
+def test_a_checkpoint_caught_between_its_two_renames_is_still_read(tmp_path):
+    # saving the same tag again moves the old folder to .old-<tag>, then renames the new one in;
+    # kill -9 between the two leaves latest.json naming a folder that is not there
+    t = trainer(epochs=2, callbacks=[Checkpointer(tmp_path, min_seconds=0)])
+    t.fit()
+    tag = json.loads((tmp_path / "latest.json").read_text())["checkpoint"]
+    (tmp_path / tag).rename(tmp_path / f".old-{tag}")
+    ckpt = load_checkpoint(tmp_path)
+    assert same_state(ckpt.model, t.engine.state_dict())
+    assert ckpt.state["loop"]["epoch"] == 2

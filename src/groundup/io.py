@@ -6,6 +6,14 @@ in the same folder, are flushed to disk, and the temporary file is then renamed 
 with :func:`os.replace`. A rename within one file system is atomic, so a reader (or a run resumed
 after ``kill -9``) sees either the old file or the new one, never half of each.
 
+The temporary file is named ``.<target name>.<writer's pid>.<8 random characters>.tmp``. A
+process killed by ``kill -9`` cannot remove it; :func:`remove_stale_temps` does, later, for files
+of exactly that pattern whose writer is no longer running, and never touches any other file.
+
+JSON is written strictly (no bare ``NaN`` or ``Infinity``, which JSON does not have): a value that
+may legitimately be missing is stored as ``null`` by its owner (:func:`finite_or_none`), and
+:func:`atomic_write_json` refuses any other non-finite number.
+
 Weights are stored as `safetensors <https://huggingface.co/docs/safetensors>`_: a JSON header
 (name, dtype, shape, byte offsets) followed by the raw little-endian array bytes. Loading runs no
 code, unlike pickle, and PyTorch reads the same file with ``safetensors.torch.load_file``.
@@ -15,7 +23,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -29,12 +39,17 @@ __all__ = [
     "atomic_path",
     "atomic_write",
     "atomic_write_json",
+    "finite_or_none",
     "load_safetensors",
     "read_safetensors_metadata",
+    "remove_stale_temps",
     "safetensors_bytes",
     "save_safetensors",
     "to_jsonable",
 ]
+
+#: The name :func:`atomic_path` gives its temporary files (``tempfile.mkstemp``'s 8 characters).
+TEMP_NAME = re.compile(r"^\.(?P<target>.+)\.(?P<pid>[0-9]+)\.[a-z0-9_]{8}\.tmp$")
 
 
 @contextlib.contextmanager
@@ -48,7 +63,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    prefix = f".{path.name}.{os.getpid()}."  # the pid tells a stale file from one being written
+    fd, tmp_name = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
         yield Path(tmp_name)
@@ -108,6 +124,51 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def remove_stale_temps(folder: str | os.PathLike) -> list[Path]:
+    """Delete the temporary files :func:`atomic_path` left in ``folder`` (and below) when its
+    process was killed; return their paths.
+
+    Only files named exactly as :data:`TEMP_NAME` whose writer (the pid in the name) is no longer
+    running are removed: a file being written right now by a live process is kept, and so is
+    every other file, whatever its name.
+    """
+    removed = []
+    for path in sorted(Path(folder).rglob(".*.tmp")):
+        match = TEMP_NAME.match(path.name)
+        if match and path.is_file() and not path.is_symlink():
+            if not _running(int(match["pid"])):
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+                    removed.append(path)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` exists (True when that cannot be told: keep the file)."""
+    if pid == os.getpid():
+        return True
+    if os.name != "posix":  # os.kill(pid, 0) would terminate the process on Windows
+        return True
+    try:
+        os.kill(pid, 0)  # signal 0: nothing is sent, only the process's existence is checked
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):  # another user's process; a pid out of range
+        return True
+    return True
+
+
+def finite_or_none(value: float | None) -> float | None:
+    """``value`` as a float, or None (JSON ``null``) when it is missing, NaN or infinite.
+
+    For values that may legitimately be absent (an early-stopping best before its first epoch);
+    anything else non-finite is refused by :func:`atomic_write_json`.
+    """
+    if value is None or not math.isfinite(value):
+        return None
+    return float(value)
+
+
 def to_jsonable(obj: Any) -> Any:
     """Turn NumPy scalars and arrays (also nested in dicts, lists, tuples) into plain Python."""
     if isinstance(obj, np.ndarray):
@@ -124,9 +185,41 @@ def to_jsonable(obj: Any) -> Any:
 
 
 def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
-    """Write ``obj`` as indented JSON (NumPy values converted) atomically; return the path."""
-    text = json.dumps(to_jsonable(obj), indent=2, allow_nan=True) + "\n"
+    """Write ``obj`` as indented JSON (NumPy values converted) atomically; return the path.
+
+    Raises
+    ------
+    DataError
+        If ``obj`` holds NaN or an infinity (JSON has neither; the message names the key).
+        Nothing is written then.
+    """
+    plain = to_jsonable(obj)
+    try:
+        text = json.dumps(plain, indent=2, allow_nan=False) + "\n"
+    except ValueError:
+        where, value = _non_finite(plain) or ("", "a non-finite number")
+        raise DataError(
+            f"refusing to write {value} at {where or 'the top'} of {path}: JSON has no NaN or "
+            f"infinity (a diverged run, or a value that should be null)"
+        ) from None
     return atomic_write(path, text)
+
+
+def _non_finite(obj: Any, where: str = "") -> tuple[str, float] | None:
+    """(where, value) of the first NaN or infinity in a JSON-able ``obj``: ``("['loss']", nan)``."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return where, obj
+    if isinstance(obj, dict):
+        items = obj.items()
+    elif isinstance(obj, list):
+        items = enumerate(obj)
+    else:
+        return None
+    for k, v in items:
+        found = _non_finite(v, f"{where}[{k!r}]")
+        if found:
+            return found
+    return None
 
 
 # NumPy dtype -> safetensors dtype code, in the order of safetensors' own ``Dtype`` enum: its
@@ -216,40 +309,99 @@ def save_safetensors(
     return atomic_write(path, safetensors_bytes(state, metadata))
 
 
-def load_safetensors(path: str | os.PathLike) -> dict[str, np.ndarray]:
+def load_safetensors(path: str | os.PathLike, *, fix: str | None = None) -> dict[str, np.ndarray]:
     """Load every array of a safetensors file as ``{name: ndarray}``.
+
+    ``fix`` is the sentence an unreadable file's message ends with, for callers that know a
+    better remedy than the default (delete the file and save or train again).
 
     Raises
     ------
     DataError
-        If the file is missing, truncated or its header is corrupted; the message names the file.
+        If the path is missing or a folder, if the file is of another format (a PNG, a JSON,
+        a PyTorch ``.pt`` file: the message says which), or if it is truncated or its header is
+        corrupted; the message names the file.
     """
     from safetensors.numpy import load_file
 
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"no such weights file: {path}. Check the path (or train a model first).")
+    path = _weights_file(path)
     try:
         return dict(load_file(path))
     except Exception as exc:  # safetensors raises its own SafetensorError (not importable stably)
-        raise DataError(
-            f"{path} is not a readable safetensors file ({exc}); it may be truncated or "
-            f"corrupted. Delete it and save or train again."
-        ) from exc
+        raise _unreadable(path, exc, fix) from exc
 
 
 def read_safetensors_metadata(path: str | os.PathLike) -> dict[str, str]:
     """Return the ``__metadata__`` strings stored in a safetensors header (empty if none)."""
     from safetensors import safe_open
 
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"no such weights file: {path}. Check the path (or train a model first).")
+    path = _weights_file(path)
     try:
         with safe_open(path, framework="np") as f:
             return dict(f.metadata() or {})
     except Exception as exc:
-        raise DataError(
-            f"{path} is not a readable safetensors file ({exc}); it may be truncated or "
-            f"corrupted. Delete it and save or train again."
-        ) from exc
+        raise _unreadable(path, exc) from exc
+
+
+def _weights_file(path: str | os.PathLike) -> Path:
+    """``path`` if it is a file; otherwise a :class:`DataError` saying what it is instead."""
+    path = Path(path)
+    if path.is_dir():
+        inside = path / "model.safetensors"
+        hint = f"the file inside it, {inside}" if inside.is_file() else "a .safetensors file"
+        raise DataError(f"{path} is a folder, not a weights file; give {hint}")
+    if not path.is_file():
+        raise DataError(f"no such weights file: {path}. Check the path (or train a model first).")
+    return path
+
+
+# First bytes of the formats a weights path most often turns out to hold instead.
+_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"PK\x03\x04", "a zip archive (a PyTorch .pt/.pth file from torch.save, or a NumPy .npz)"),
+    (b"\x93NUMPY", "a NumPy .npy file"),
+    (b"\x89HDF\r\n\x1a\n", "an HDF5 file (Keras .h5?)"),
+    (b"\x1f\x8b", "a gzip-compressed file"),
+    (b"%PDF", "a PDF document"),
+)
+_TO_SAFETENSORS = (
+    "groundup reads weights only from safetensors files (groundup.save, or "
+    "safetensors.torch.save_file(model.state_dict(), path) in PyTorch)"
+)
+
+
+def _unreadable(path: Path, exc: Exception, fix: str | None = None) -> DataError:
+    """The error for a file safetensors cannot read: another format, or a damaged file."""
+    with open(path, "rb") as f:
+        head = f.read(64)
+    looks = _looks_like(head, path.stat().st_size)
+    if looks is not None:
+        return DataError(f"{path} is not a safetensors file: it looks like {looks}. "
+                         f"{fix or _TO_SAFETENSORS}")  # fmt: skip
+    return DataError(
+        f"{path} is not a readable safetensors file ({exc}); it may be truncated or "
+        f"corrupted. {fix or 'Delete it and save or train again.'}"
+    )
+
+
+def _looks_like(head: bytes, size: int) -> str | None:
+    """What a file starting with ``head`` is, when that is clearly not safetensors; None when it
+    could be a damaged safetensors file (a plausible header length, or nothing recognisable)."""
+    if size == 0:
+        return None
+    n = int.from_bytes(head[:8], "little") if len(head) >= 8 else -1
+    if 2 <= n <= size - 8 and head[8:9] == b"{":
+        return None  # a safetensors header: the damage is further in
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            return what
+    if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        return "a Python pickle (a PyTorch file from torch.save?); groundup never unpickles"
+    text = head.lstrip()
+    if text[:1] in (b"{", b"["):
+        return "a JSON file"
+    if all(c >= 32 or c in (9, 10, 13) for c in head):  # no control bytes: text (UTF-8 too)
+        return "a text file"
+    return None

@@ -12,7 +12,13 @@
                          boundary_snapshots.png; images: first_layer_weights.png, misclassified.png
 
 Every file goes through :func:`groundup.io.atomic_write`, so a run killed at any moment leaves
-complete files (the old version or the new one) and a checkpoint to resume from.
+complete files (the old version or the new one) and a checkpoint to resume from. ``config.json``
+is written first and marks the folder as a run (:mod:`groundup.run_folder`: a new run goes only
+into a new or empty folder); a run killed before its first checkpoint is started again from
+epoch 0 by :func:`resume_run`. Reading a folder back checks every key of ``config.json`` and every
+tensor of ``model.safetensors`` (:mod:`groundup.run_schema`), and a run whose numbers became NaN
+or infinite stops with the divergence message (:mod:`groundup.train.guards`), never with a
+model or a ``metrics.json`` full of NaN.
 """
 
 from __future__ import annotations
@@ -23,11 +29,23 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from groundup.engines.base import ENGINES, ModelSpec, OptimizerSpec, make_engine
 from groundup.errors import DataError, GroundupError
 from groundup.io import atomic_write_json, load_safetensors, save_safetensors
 from groundup.recipes import DEFAULT_RECIPE, Recipe, get_recipe, recipe_for_dataset
-from groundup.train import Checkpointer, EarlyStopping, Snapshots, Trainer, load_checkpoint
+from groundup.run_folder import check_new_folder, read_config_json
+from groundup.run_schema import MONITORS, RUN, check_section, check_weights
+from groundup.train import (
+    Checkpointer,
+    EarlyStopping,
+    Snapshots,
+    Trainer,
+    has_checkpoint,
+    load_checkpoint,
+)
+from groundup.train.guards import DEFAULT_LR, check_finite, diverged
 from groundup.train.prepare import Prepared, prepare
 
 __all__ = [
@@ -40,10 +58,8 @@ __all__ = [
     "train_run",
 ]
 
-#: PyTorch's default learning rates, used when ``--optimizer`` changes and ``--lr`` is not given.
-DEFAULT_LR = {"sgd": 0.01, "adam": 1e-3, "adamw": 1e-3, "rmsprop": 1e-2}
-#: History columns early stopping can watch.
-MONITORS = ("test_loss", "test_acc")
+# DEFAULT_LR (PyTorch's learning rates, used when --optimizer changes and --lr is not given) and
+# MONITORS (the history columns early stopping can watch) are re-exported from their homes.
 
 
 @dataclass
@@ -66,6 +82,7 @@ class RunConfig:
     snapshot_steps: tuple[int, ...] = (0, 100, 500, 2000)
     patience: int | None = None  # early stopping: epochs without improvement of `monitor`
     monitor: str = "test_loss"  # test_loss (lower is better) or test_acc (higher is better)
+    delimiter: str | None = None  # of a CSV file; None: detected (see groundup.data.csv_table)
 
     def to_dict(self) -> dict:
         return {
@@ -75,23 +92,32 @@ class RunConfig:
             "batch_size": self.batch_size, "engine": self.engine, "seed": self.seed,
             "preprocess": self.preprocess, "target": self.target, "data_dir": self.data_dir,
             "snapshot_steps": list(self.snapshot_steps), "patience": self.patience,
-            "monitor": self.monitor,
+            "monitor": self.monitor, "delimiter": self.delimiter,
         }  # fmt: skip
 
     @classmethod
-    def from_dict(cls, d: dict) -> RunConfig:
+    def from_dict(cls, d: dict, source: str = "the run configuration") -> RunConfig:
+        """The inverse of :meth:`to_dict`; every key checked (:data:`groundup.run_schema.RUN`),
+        a :class:`DataError` naming ``source`` and the key otherwise."""
+        d = check_section(d, RUN, "run", source)
         return cls(
             d["recipe"], d["dataset"], d["model"], tuple(d["hidden"]), d["activation"],
-            OptimizerSpec.from_dict(d["optimizer"]), int(d["epochs"]), d["batch_size"],
-            d["engine"], int(d["seed"]), d["preprocess"], d.get("target"), d.get("data_dir"),
-            tuple(d.get("snapshot_steps", (0, 100, 500, 2000))), d.get("patience"),
-            d.get("monitor", "test_loss"),
+            OptimizerSpec.from_dict(d["optimizer"]), d["epochs"], d["batch_size"],
+            d["engine"], d["seed"], d["preprocess"], d["target"], d["data_dir"],
+            tuple(d["snapshot_steps"]), d["patience"], d["monitor"], d["delimiter"],
         )  # fmt: skip
 
 
 def is_csv_path(dataset: str) -> bool:
-    """Whether ``dataset`` names a CSV file rather than a registry data set."""
-    return dataset.lower().endswith((".csv", ".csv.gz")) or os.sep in dataset
+    """Whether ``dataset`` names a CSV file rather than a registry data set: a .csv / .tsv / .txt
+    name (or its .gz), a path with a folder in it, or an existing file or folder whose name is
+    not a registry name (so a folder called ``mnist`` does not hide the MNIST set)."""
+    from groundup.data.registry import REGISTRY
+
+    suffixes = tuple(s + gz for s in (".csv", ".tsv", ".txt") for gz in ("", ".gz"))
+    if dataset.lower().endswith(suffixes) or os.sep in dataset:
+        return True
+    return os.path.exists(dataset) and dataset.lower().replace("_", "-") not in REGISTRY
 
 
 def build_config(
@@ -101,6 +127,7 @@ def build_config(
     epochs: int | None = None, batch_size: int | None = None, engine: str | None = None,
     seed: int | None = None, target: str | None = None, data_dir: str | None = None,
     full_batch: bool = False, patience: int | None = None, monitor: str | None = None,
+    delimiter: str | None = None,
 ) -> RunConfig:
     """Resolve a recipe, a data set and overrides into a :class:`RunConfig`.
 
@@ -119,6 +146,11 @@ def build_config(
     else:
         base = get_recipe(DEFAULT_RECIPE)
     data = dataset or base.dataset
+    if target and not is_csv_path(data):
+        raise GroundupError(
+            f"--target names the label column of a CSV file; {data!r} is a built-in data set "
+            f"with its own labels: drop --target"
+        )
     if is_csv_path(data):  # absolute, so evaluate / predict / --resume work from any folder
         data = str(Path(data).expanduser().absolute())
     preprocess = base.preprocess if data == base.dataset else "auto"  # auto: by the data's kind
@@ -155,6 +187,12 @@ def build_config(
         raise GroundupError(f"--monitor must be one of {', '.join(MONITORS)}, got {monitor!r}")
     if seed is not None and seed < 0:
         raise GroundupError(f"--seed must be a non-negative integer, got {seed}")
+    if delimiter is not None:
+        if not is_csv_path(data):
+            raise GroundupError(f"--delimiter applies to CSV files, not to the data set {data!r}")
+        from groundup.data.csv_table import parse_delimiter
+
+        delimiter = parse_delimiter(delimiter)
     return RunConfig(
         recipe=base.name, dataset=data, model=model, hidden=hidden,
         activation=activation or base.activation,
@@ -162,22 +200,25 @@ def build_config(
         epochs=int(epochs), batch_size=batch_size, engine=engine,
         seed=0 if seed is None else int(seed), preprocess=preprocess,
         target=target or base.target, data_dir=data_dir, snapshot_steps=base.snapshot_steps,
-        patience=patience, monitor=monitor,
+        patience=patience, monitor=monitor, delimiter=delimiter,
     )  # fmt: skip
 
 
-def load_data(config: RunConfig) -> Prepared:
-    """Load and preprocess the run's data set (registry name or CSV path)."""
+def load_data(config: RunConfig, log=None) -> Prepared:
+    """Load and preprocess the run's data set (registry name or CSV path); ``log`` gets notes."""
     from groundup import data
 
     if is_csv_path(config.dataset):
+        if Path(config.dataset).is_dir():
+            raise DataError(f"{config.dataset} is a folder; give the CSV file itself")
         if not Path(config.dataset).is_file():
             raise DataError(f"no such CSV file: {config.dataset}")
         if not config.target:
             raise DataError(
                 f"which column of {config.dataset} is the label? Name it with --target COLUMN"
             )
-        ds = data.load_csv(config.dataset, target=config.target)
+        ds = data.load_csv(config.dataset, target=config.target, delimiter=config.delimiter,
+                           log=log)  # fmt: skip
     else:
         ds = data.load(config.dataset, data_dir=config.data_dir)
     return prepare(ds, config.preprocess)
@@ -205,13 +246,7 @@ class RunResult:
 
 def _new_folder(config: RunConfig, out: str | os.PathLike | None) -> Path:
     if out is not None:
-        folder = Path(out)
-        if (folder / "config.json").exists():
-            raise GroundupError(
-                f"{folder} already holds a run; choose another --out, or continue it with "
-                f"--resume {folder}"
-            )
-        return folder
+        return check_new_folder(out)
     label = config.recipe if config.recipe != "custom" else Path(config.dataset).stem
     stamp = time.strftime("%Y%m%d-%H%M%S")
     folder = Path("runs") / f"{label}-{config.engine}-{stamp}"
@@ -239,54 +274,94 @@ def train_run(
     config: RunConfig, out: str | os.PathLike | None = None, *, log=print, progress: bool = False,
     plots: bool = True,
 ) -> RunResult:
-    """Train ``config`` from its seeded initial weights and write the run folder."""
-    prep = load_data(config)
-    spec = model_spec(config, prep)
-    engine = make_engine(config.engine, spec, spec.init_state(config.seed), config.optimizer)
+    """Train ``config`` from its seeded initial weights and write the run folder.
+
+    ``out`` must be a new or an empty folder (see :func:`groundup.run_folder.check_new_folder`);
+    by default ``runs/<recipe>-<engine>-<time>``.
+    """
     folder = _new_folder(config, out)
-    atomic_write_json(folder / "config.json", _config_json(config, spec, prep))
+    prep = load_data(config, log)
+    spec = model_spec(config, prep)
+    atomic_write_json(folder / "config.json", config_json(config, spec, prep))
     log(
         f"{config.recipe}: {config.dataset} ({len(prep.X_train)} train / {len(prep.X_test)} "
         f"test), {config.model} {spec.sizes}, {config.optimizer.name} lr {config.optimizer.lr:g}"
         f", {config.engine} engine -> {folder}"
     )
-    snapshots = Snapshots(config.snapshot_steps) if spec.n_inputs == 2 else None
-    trainer = _trainer(config, prep, engine, folder, log, progress, snapshots)
-    trainer.fit()
-    return _finish(folder, config, spec, prep, trainer, snapshots, log, plots)
+    return _train(folder, config, spec, prep, None, log, progress, plots)
 
 
 def resume_run(
     folder: str | os.PathLike, *, epochs: int | None = None, log=print, progress: bool = False,
     plots: bool = True,
 ) -> RunResult:
-    """Continue the run in ``folder`` from its latest checkpoint (``epochs`` may extend it)."""
+    """Continue the run in ``folder`` from its latest checkpoint (``epochs`` may extend it).
+
+    A run stopped before its first checkpoint was saved has nothing to continue from: it is
+    started again, in the same folder, from epoch 0.
+    """
     folder = Path(folder)
-    config = read_config(folder)
-    ckpt = load_checkpoint(folder / "checkpoint")
-    if epochs is not None:
-        done = int(ckpt.state["loop"]["epoch"])
-        if epochs < done:
-            raise GroundupError(
-                f"{folder} has already trained {done} epochs; --epochs can only extend a run "
-                f"(give {done} or more, or start a new run)"
-            )
-        config.epochs = int(epochs)
-        cfg = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-        cfg["run"]["epochs"] = config.epochs
-        atomic_write_json(folder / "config.json", cfg)
-    prep = load_data(config)
+    cfg, config = _read(folder)
+    ckpt_dir = folder / "checkpoint"
+    ckpt = load_checkpoint(ckpt_dir) if has_checkpoint(ckpt_dir) else None
+    done = 0 if ckpt is None else int(ckpt.state["loop"]["epoch"])
+    if epochs is not None and epochs < done:
+        raise GroundupError(
+            f"{folder} has already trained {done} epochs; --epochs can only extend a run "
+            f"(give {done} or more, or start a new run)"
+        )
+    prep = load_data(config, log)
     spec = model_spec(config, prep)
-    engine = make_engine(config.engine, spec, ckpt.model, config.optimizer)
+    if ckpt is not None:  # every check before the first write
+        _check_resumable(folder, cfg, config, spec, ckpt)
+        source = ckpt.path / "model.safetensors" if ckpt.path else ckpt_dir
+        check_weights(ckpt.model, spec.init_state(0), source, config.optimizer)
+    if epochs is not None:
+        config.epochs = cfg["run"]["epochs"] = int(epochs)
+    if ckpt is None:
+        log(f"{folder} has no checkpoint (the run stopped before its first epoch ended): "
+            f"starting it again from epoch 0")  # fmt: skip
+        atomic_write_json(folder / "config.json", config_json(config, spec, prep))
+    else:
+        if epochs is not None:
+            atomic_write_json(folder / "config.json", cfg)
+        log(f"resuming {folder} at epoch {ckpt.state['loop']['epoch'] + 1} "
+            f"(step {ckpt.state['loop']['step']})")  # fmt: skip
+    return _train(folder, config, spec, prep, ckpt, log, progress, plots)
+
+
+def _check_resumable(folder: Path, cfg: dict, config: RunConfig, spec: ModelSpec, ckpt) -> None:
+    """config.json still describes the checkpoint: the model the data gives, the optimizer."""
+    path = folder / "config.json"
+    written = ModelSpec.from_dict(cfg["spec"])
+    if written != spec:
+        raise DataError(
+            f"{path}: key 'spec' (a {written.sizes} network) does not "
+            f"match the one {config.dataset} gives ({spec.sizes}); restore config.json, or, if "
+            f"the data changed, train a new run"
+        )
+    saved = ckpt.state.get("optimizer")  # absent in checkpoints of groundup 0.1.0
+    now = {"name": config.optimizer.name, "momentum": config.optimizer.momentum}
+    if saved is not None and saved != now:
+        raise DataError(
+            f"{path}: key 'run.optimizer' ({now['name']}, momentum {now['momentum']:g}) is not "
+            f"what the checkpoint was saved with ({saved['name']}, momentum "
+            f"{saved['momentum']:g}); restore it, or train a new run"
+        )
+
+
+def _train(folder, config, spec, prep, ckpt, log, progress, plots) -> RunResult:
+    """Fit from the seeded initial weights, or from ``ckpt``; then write the run's outputs."""
+    state = spec.init_state(config.seed) if ckpt is None else ckpt.model
+    engine = make_engine(config.engine, spec, state, config.optimizer)
     snapshots = Snapshots(config.snapshot_steps) if spec.n_inputs == 2 else None
     trainer = _trainer(config, prep, engine, folder, log, progress, snapshots)
-    log(f"resuming {folder} at epoch {ckpt.state['loop']['epoch'] + 1} "
-        f"(step {ckpt.state['loop']['step']})")  # fmt: skip
     trainer.fit(resume=ckpt)
     return _finish(folder, config, spec, prep, trainer, snapshots, log, plots)
 
 
-def _config_json(config: RunConfig, spec: ModelSpec, prep: Prepared) -> dict:
+def config_json(config: RunConfig, spec: ModelSpec, prep: Prepared) -> dict:
+    """The ``config.json`` of a run folder (the playground's "save run" writes one too)."""
     from groundup import __version__
 
     return {
@@ -302,16 +377,10 @@ def _config_json(config: RunConfig, spec: ModelSpec, prep: Prepared) -> dict:
     }
 
 
-def read_config(folder: str | os.PathLike) -> RunConfig:
-    """The :class:`RunConfig` stored in a run folder's ``config.json``."""
-    path = Path(folder) / "config.json"
-    try:
-        return RunConfig.from_dict(json.loads(path.read_text(encoding="utf-8"))["run"])
-    except FileNotFoundError:
-        raise DataError(f"{folder} is not a run folder (no config.json); give the folder "
-                        f"'groundup train' printed") from None  # fmt: skip
-    except (ValueError, KeyError, TypeError) as exc:
-        raise DataError(f"{path} is corrupted ({exc})") from exc
+def _read(folder: Path) -> tuple[dict, RunConfig]:
+    """The checked ``config.json`` of a run folder and its :class:`RunConfig`."""
+    cfg = read_config_json(folder)
+    return cfg, RunConfig.from_dict(cfg["run"], source=str(folder / "config.json"))
 
 
 def _finish(folder, config, spec, prep, trainer, snapshots, log, plots) -> RunResult:
@@ -322,15 +391,22 @@ def _finish(folder, config, spec, prep, trainer, snapshots, log, plots) -> RunRe
             f"Continue with: groundup train --resume {folder}")  # fmt: skip
         return result
     engine = trainer.engine
+    from groundup.train.report import run_metrics, write_plots
+
+    # The final evaluation first: weights that are finite can still overflow the logits, and a
+    # run whose losses are NaN or infinite writes no model and no metrics.json.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        result.metrics = run_metrics(engine, prep, trainer.history)
+    for key in ("loss", "train_loss"):
+        if result.metrics[key] is not None:
+            check_finite(result.metrics[key], f"the final {key.replace('_', ' ')}",
+                         config.optimizer)  # fmt: skip
     state = engine.state_dict()
     # One metadata key: safetensors writes several in a random (hash) order, and the same run
     # must give the same bytes.
     meta = {"groundup": json.dumps({"spec": spec.to_dict(), "engine": engine.name}, sort_keys=True)}
     save_safetensors(state, folder / "model.safetensors", metadata=meta)
     trainer.history.save(folder / "history.jsonl")
-    from groundup.train.report import run_metrics, write_plots
-
-    result.metrics = run_metrics(engine, prep, trainer.history)
     atomic_write_json(folder / "metrics.json", result.metrics)
     if plots:
         write_plots(folder / "plots", engine, prep, trainer.history, result.metrics, snapshots)
@@ -350,25 +426,38 @@ class OpenRun:
     feature_names: list[str] | None
     image_shape: tuple | None
 
+    def probabilities(self, X: np.ndarray) -> np.ndarray:
+        """Class probabilities of shape (m, C) for preprocessed inputs ``X`` of shape (m, d);
+        the divergence message if the logits overflow (softmax would hide an infinity)."""
+        from groundup.engines.base import probabilities
+
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            z = self.engine.batched_logits(X)  # (m, n_outputs)
+        if not np.isfinite(z).all():
+            raise diverged("the model's logits are NaN or infinite on these inputs",
+                           self.config.optimizer)  # fmt: skip
+        return probabilities(z, self.spec.binary)
+
 
 def open_run(folder: str | os.PathLike, engine: str | None = None) -> OpenRun:
-    """Load a run folder's final model (``model.safetensors``) into an engine."""
+    """Load a run folder's final model (``model.safetensors``) into an engine.
+
+    ``config.json`` and the tensors are checked first (:mod:`groundup.run_schema`); a model
+    holding NaN or infinite weights is refused with the divergence message.
+    """
     folder = Path(folder)
-    config = read_config(folder)
-    meta = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    meta, config = _read(folder)
     spec = ModelSpec.from_dict(meta["spec"])
-    if not (folder / "model.safetensors").is_file():
+    path = folder / "model.safetensors"
+    if not path.exists():  # a folder of that name is load_safetensors' to explain
         raise DataError(
             f"{folder} has no model.safetensors: the run did not finish. Continue it with "
             f"groundup train --resume {folder}"
         )
-    state = load_safetensors(folder / "model.safetensors")
-    expected = spec.init_state(0)
-    for name, arr in expected.items():
-        if name not in state or state[name].shape != arr.shape:
-            raise DataError(f"{folder / 'model.safetensors'} does not match the run's model "
-                            f"({name} missing or of the wrong shape)")  # fmt: skip
+    fix = f"Delete it and run groundup train --resume {folder}: that writes it again."
+    state = load_safetensors(path, fix=fix)
+    check_weights(state, spec.init_state(0), path, config.optimizer)
     eng = make_engine(engine or "autograd", spec, state, config.optimizer)
-    image_shape = tuple(meta["image_shape"]) if meta.get("image_shape") else None
+    image_shape = tuple(meta["image_shape"]) if meta["image_shape"] else None
     return OpenRun(folder, config, spec, eng, meta["classes"], meta["preprocess"],
-                   meta.get("feature_names"), image_shape)  # fmt: skip
+                   meta["feature_names"], image_shape)  # fmt: skip

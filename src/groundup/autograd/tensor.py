@@ -357,14 +357,58 @@ class Tensor:
         return _shape.getitem(self, index)
 
 
+class DTypeError(GroundupError, TypeError):
+    """Values that are not numbers, or two dtypes that cannot be combined without a silent
+    conversion."""
+
+
+_NUMBER_KINDS = frozenset("biufc")  # bool, signed and unsigned int, float, complex
+
+
 def as_array(data, dtype=None) -> np.ndarray:
-    """``data`` as an ndarray: float32 for Python floats, int64 for ints, arrays unchanged."""
+    """``data`` as an ndarray: float32 for Python floats, int64 for ints, arrays unchanged.
+
+    Refuses what PyTorch refuses: strings, ``None`` and other objects (:class:`DTypeError`, a
+    ``TypeError``) and ragged nested lists (:class:`ShapeError`, a ``ValueError``). The kind is
+    checked before any ``dtype`` conversion, so ``"1.5"`` or ``None`` never becomes 1.5 or NaN.
+    """
     if isinstance(data, np.ndarray):
+        _check_numbers(data)
         return data if dtype is None or data.dtype == dtype else data.astype(dtype)
-    arr = np.asarray(data, dtype=dtype)
-    if dtype is None and arr.dtype == np.float64 and not isinstance(data, np.generic):
+    try:
+        arr = np.asarray(data)
+    except ValueError:  # NumPy's "inhomogeneous shape": a ragged nested list
+        raise ShapeError(
+            "tensor data must be rectangular, but the rows of this nested list differ in "
+            "length; pad them to one length, or keep the examples in separate tensors"
+        ) from None
+    _check_numbers(arr)
+    if dtype is not None:
+        return arr.astype(dtype, copy=False)
+    if arr.dtype == np.float64 and not isinstance(data, np.generic):
         arr = arr.astype(np.float32)
     return arr
+
+
+# what each non-number dtype kind holds, and how to turn it into numbers
+_NOT_NUMBERS = {
+    "U": ("text (strings)", "numbers written as text with np.asarray(data, dtype=float), "
+          "category labels with a LabelEncoder"),
+    "S": ("bytes", "decode them, then np.asarray(data, dtype=float)"),
+    "O": ("Python objects: None or a mix of numbers and other things",
+          "drop or fill the missing values (None) and make every entry a number"),
+    "M": ("dates", "use numbers, e.g. (dates - dates.min()) / np.timedelta64(1, 'D')"),
+    "m": ("time spans", "use numbers, e.g. spans / np.timedelta64(1, 's')"),
+}
+
+
+def _check_numbers(arr: np.ndarray) -> None:
+    if arr.dtype.kind in _NUMBER_KINDS:
+        return
+    what, fix = _NOT_NUMBERS.get(arr.dtype.kind, ("structured records", "take one numeric "
+                                                   "field at a time"))
+    raise DTypeError(f"a tensor holds numbers (bool, int, float or complex), but this data is "
+                     f"{what} (dtype {arr.dtype}); convert it first: {fix}")
 
 
 def _check_floating(data: np.ndarray) -> None:

@@ -17,7 +17,8 @@ from groundup import __version__
 from groundup.errors import GroundupError
 
 # Sub-command modules, in the order `groundup --help` lists them.
-COMMANDS = ["train", "evaluate", "predict", "compare", "gradcheck", "datasets", "lesson"]
+COMMANDS = ["train", "evaluate", "predict", "compare", "gradcheck", "datasets", "lesson",
+            "playground"]
 
 
 class _Parser(argparse.ArgumentParser):

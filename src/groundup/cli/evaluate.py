@@ -52,6 +52,11 @@ def load_eval_data(opened, data: str | None, target: str | None, data_dir: str |
 
     config = opened.config
     name = data or config.dataset
+    if target and not is_csv_path(name):
+        from groundup.errors import DataError
+
+        raise DataError(f"--target names the label column of a CSV file; {name!r} is a built-in "
+                        f"data set with its own labels: drop --target")  # fmt: skip
     if is_csv_path(name):
         target = target or config.target
         if not target:
@@ -59,7 +64,9 @@ def load_eval_data(opened, data: str | None, target: str | None, data_dir: str |
 
             raise DataError(f"which column of {name} is the label? Name it with --target COL")
         whole = data is not None  # another CSV: every row; the run's own CSV: its test split
-        ds = gdata.load_csv(name, target=target, test_size=0 if whole else 0.2)
+        delimiter = None if whole else config.delimiter  # the run's own CSV: as it was read
+        ds = gdata.load_csv(name, target=target, test_size=0 if whole else 0.2,
+                            delimiter=delimiter)  # fmt: skip
         X, y = (ds.X_train, ds.y_train) if whole else (ds.X_test, ds.y_test)
         what = f"{name} ({'all' if whole else 'test'} rows)"
     else:
@@ -71,6 +78,7 @@ def load_eval_data(opened, data: str | None, target: str | None, data_dir: str |
 def run(args) -> int:
     from groundup import metrics
     from groundup.runs import open_run
+    from groundup.train.guards import check_finite
     from groundup.train.prepare import apply_preprocess
     from groundup.train.report import classification_metrics
 
@@ -82,8 +90,11 @@ def run(args) -> int:
 
         raise DataError(f"the model takes {opened.spec.n_inputs} inputs, the data has "
                         f"{X.shape[1]}")  # fmt: skip
-    m = classification_metrics(opened.engine, X, y, opened.classes)
-    pred = opened.engine.predict(X)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # checked just below
+        m = classification_metrics(opened.engine, X, y, opened.classes)
+        pred = opened.engine.predict(X)
+    if m["loss"] is not None:  # finite weights can still overflow the logits
+        check_finite(m["loss"], f"the loss on {what}", opened.config.optimizer)
     print(f"{opened.folder}: {opened.config.recipe}, {opened.spec.sizes}, on {what} "
           f"({len(y)} examples)")  # fmt: skip
     print(f"accuracy {100 * m['accuracy']:.2f}%, loss {m['loss']:.4f}")

@@ -1,20 +1,24 @@
 """``groundup predict RUN INPUT...``: the class and its probability for new inputs.
 
-Image models: each INPUT is an image file (PNG, JPEG, ...), converted with Pillow to the model's
-channels (grey or RGB) and size (e.g. 28x28), then scaled as in training. MNIST digits are light
-on dark; pass ``--invert`` for a dark digit drawn on white paper.
+Image models: each INPUT is an image file (PNG, JPEG, 16-bit, transparent, ...), converted
+faithfully to the model's channels (grey or RGB) and size (e.g. 28x28) by
+:func:`groundup.data.images.load_image`, then scaled as in training. MNIST digits are light on
+dark; pass ``--invert`` for a dark digit drawn on white paper (a dark digit on a transparent
+background needs no flag). A multi-frame file (GIF) gives its first frame, and says so.
 Tabular models: each INPUT is a CSV file with a header naming the run's feature columns (other
-columns are ignored); one prediction per row.
+columns are ignored), read by the same reader as ``groundup train``
+(:mod:`groundup.data.csv_table`); one prediction per row. Notes (a detected delimiter) go to
+stderr, predictions to stdout.
 """
 
 from __future__ import annotations
 
-import csv
+import sys
 from pathlib import Path
 
 import numpy as np
 
-from groundup.cli.train import positive_int
+from groundup.cli.train import delimiter, positive_int
 
 
 def register(subparsers) -> None:
@@ -30,79 +34,75 @@ def register(subparsers) -> None:
                    help="invert grey levels (dark ink on white paper -> MNIST's light on dark)")
     p.add_argument("--top", type=positive_int, default=1, metavar="K",
                    help="print the K most likely classes (default 1)")
+    p.add_argument("--delimiter", type=delimiter, metavar="D",
+                   help="field separator of the CSV files (default: detected among , ; tab |)")
     p.set_defaults(func=run)
 
 
-def load_image(path: str, image_shape: tuple, invert: bool = False) -> np.ndarray:
-    """An image file as uint8 of shape ``image_shape`` ((H, W) grey or (H, W, 3) RGB)."""
-    from PIL import Image, UnidentifiedImageError
-
+def read_rows(path: str, feature_names: list[str] | None, n_inputs: int,
+              delimiter: str | None = None) -> tuple[np.ndarray, str | None]:  # fmt: skip
+    """(feature rows of shape (m, n_inputs), columns matched by name; a note or None)."""
+    from groundup.data.csv_table import open_table, read_columns
+    from groundup.data.images import looks_like_image
     from groundup.errors import DataError
 
-    try:
-        with Image.open(path) as img:
-            img = img.convert("RGB" if len(image_shape) == 3 else "L")
-            img = img.resize((image_shape[1], image_shape[0]), Image.Resampling.LANCZOS)
-            arr = np.asarray(img, dtype=np.uint8)
-    except FileNotFoundError:
-        raise DataError(f"no such image file: {path}") from None
-    except (UnidentifiedImageError, OSError) as exc:
-        raise DataError(f"{path} is not an image Pillow can read ({exc}); this run's model "
-                        f"takes image files (PNG, JPEG, ...)") from None  # fmt: skip
-    return 255 - arr if invert else arr
-
-
-def read_rows(path: str, feature_names: list[str] | None, n_inputs: int) -> np.ndarray:
-    """Feature rows of a CSV file, shape (m, n_inputs), columns matched by name."""
-    from groundup.errors import DataError
-
-    try:
-        with open(path, newline="", encoding="utf-8") as f:
-            rows = list(csv.reader(f))
-    except FileNotFoundError:
-        raise DataError(f"no such CSV file: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"cannot read {path} as CSV ({exc}); this run's model takes CSV files "
-                        f"with a header naming its feature columns") from None  # fmt: skip
-    if not rows:
-        raise DataError(f"{path} is empty")
-    header, body = rows[0], [r for r in rows[1:] if r]
-    if feature_names and all(name in header for name in feature_names):
-        cols = [header.index(name) for name in feature_names]
-    elif feature_names:
+    if looks_like_image(path):
+        raise DataError(f"{path} is an image; this run's model takes CSV files with a header "
+                        f"naming its feature columns")  # fmt: skip
+    table = open_table(path, delimiter)
+    header = table.header
+    if feature_names:
         missing = [n for n in feature_names if n not in header]
-        raise DataError(f"{path} lacks the model's feature columns {missing}")
-    else:
+        if missing:
+            hint = (f" (its header is the single column {header[0]!r}: give --delimiter if "
+                    f"its separator is not , ; tab or |)") if len(header) == 1 else ""  # fmt: skip
+            raise DataError(f"{path} lacks the model's feature columns {missing}{hint}")
+        cols = [header.index(name) for name in feature_names]
+    elif len(header) >= n_inputs:
         cols = list(range(n_inputs))
-    try:
-        return np.array([[float(r[c]) for c in cols] for r in body], dtype=np.float64)
-    except (ValueError, IndexError) as exc:
-        raise DataError(f"{path}: a feature value is missing or not a number ({exc})") from None
+    else:
+        raise DataError(f"{path} has {len(header)} columns; the model takes {n_inputs} features")
+    X = read_columns(table, cols, fix="the model was trained on numbers in these columns").X
+    return X, table.note()
 
 
 def run(args) -> int:
-    from groundup.engines.base import probabilities
+    from groundup.data.images import load_image
     from groundup.runs import open_run
     from groundup.train.prepare import apply_preprocess
 
     opened = open_run(args.run, engine="scratch")
-    names, raw = [], []
+    names, raw, notes = [], [], []
     if opened.image_shape is not None:
         for path in args.inputs:
-            raw.append(load_image(path, opened.image_shape, args.invert))
-            names.append(path)
+            picture = load_image(path, opened.image_shape, args.invert)
+            raw.append(picture.pixels)
+            frames = f" (first of {picture.frames} frames)" if picture.frames > 1 else ""
+            names.append(f"{path}{frames}")
         X_raw = np.stack(raw)
         top = opened.preprocess.get("max", 255)
         if top != 255:  # files hold 0..255; the training images were 0..top (digits: 16)
             X_raw = X_raw.astype(np.float64) * (top / 255)
     else:
         for path in args.inputs:
-            rows = read_rows(path, opened.feature_names, opened.spec.n_inputs)
+            rows, note = read_rows(path, opened.feature_names, opened.spec.n_inputs,
+                                   args.delimiter)  # fmt: skip
             raw.append(rows)
+            notes += [note] if note else []
             names += [f"{Path(path).name} row {i + 1}" for i in range(len(rows))]
         X_raw = np.concatenate(raw)
-    X = apply_preprocess(X_raw, opened.preprocess)
-    P = probabilities(opened.engine.batched_logits(X), opened.spec.binary)  # (m, C)
+    with np.errstate(over="ignore"):
+        X = apply_preprocess(X_raw, opened.preprocess)
+    if not np.isfinite(X).all():  # a value finite alone, beyond float32 once standardised
+        i, j = np.argwhere(~np.isfinite(X))[0]
+        from groundup.errors import DataError
+
+        raise DataError(f"{names[i]}, feature {j + 1}: {X_raw[i].flat[j]:g} is so far from "
+                        f"the training data that the model's float32 overflows; check "
+                        f"it")  # fmt: skip
+    P = opened.probabilities(X)  # (m, C); NaN from overflowing logits is refused there
+    for note in notes:
+        print(note, file=sys.stderr)
     k = max(1, min(args.top, P.shape[1]))
     for name, p in zip(names, P, strict=True):
         best = np.argsort(-p, kind="stable")[:k]

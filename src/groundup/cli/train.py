@@ -58,6 +58,9 @@ def register(subparsers) -> None:
                    "or test_acc (higher is better); the training loss / accuracy without a test "
                    "set")  # fmt: skip
     p.add_argument("--target", metavar="COL", help="label column of a CSV file")
+    p.add_argument("--delimiter", type=delimiter, metavar="D",
+                   help="field separator of a CSV file: , ; | tab space ... (default: detected "
+                   "among , ; tab |)")  # fmt: skip
     p.add_argument("--data-dir", metavar="DIR", type=existing_dir,
                    help="folder with data files (default $GROUNDUP_DATA_DIR, then the cache)")
     p.add_argument("--out", metavar="DIR",
@@ -74,6 +77,7 @@ def register(subparsers) -> None:
 _CONFIG_OPTIONS = (
     "dataset", "recipe", "model", "hidden", "activation", "optimizer", "lr", "momentum",
     "batch_size", "engine", "seed", "target", "data_dir", "out", "patience", "monitor",
+    "delimiter",
 )  # fmt: skip
 
 
@@ -108,7 +112,7 @@ def run(args) -> int:
             batch_size=None if args.batch_size == "full" else args.batch_size,
             full_batch=args.batch_size == "full", engine=args.engine, seed=args.seed,
             target=args.target, data_dir=args.data_dir, patience=args.patience,
-            monitor=args.monitor,
+            monitor=args.monitor, delimiter=args.delimiter,
         )  # fmt: skip
         result = train_run(config, out=args.out, progress=progress, plots=plots)
     if result.interrupted:
@@ -167,6 +171,17 @@ def fraction(text: str) -> float:
 def batch_size(text: str) -> int | str:
     """A positive integer, or ``full`` for full-batch gradient descent."""
     return "full" if text.lower() in ("full", "all") else positive_int(text)
+
+
+def delimiter(text: str) -> str:
+    """One character (``;``), or a name: ``tab``, ``space``, ``comma``, ``semicolon``, ``pipe``."""
+    from groundup.data.csv_table import parse_delimiter
+    from groundup.errors import DataError
+
+    try:
+        return parse_delimiter(text)
+    except DataError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def existing_dir(text: str) -> str:

@@ -1,100 +1,80 @@
 """Any CSV file as a :class:`Dataset`: ``load_csv(path, target="species")``.
 
 The file needs a header row. Every column except ``target`` must be numeric; the target may hold
-strings (``"Adelie"``) or integers (``0``, ``1``). Labels are encoded with :class:`LabelEncoder`:
-sorted, so integer labels keep their numeric order (``2 < 10``) and strings their alphabetical
-order. Each problem a user can make with a CSV gets its own :class:`DataError` naming the file and
-the columns or rows involved: no such file, an empty file, a missing target column, non-numeric
-feature columns, missing values (NaN), a single class.
+strings (``"Adelie"``) or integers (``0``, ``1``). Labels are encoded in sorted order, so integer
+labels keep their numeric order (``2 < 10``) and strings their alphabetical order. The file is
+read by :mod:`groundup.data.csv_table` (the same reader as ``groundup predict``): the delimiter
+is detected among ``, ; tab |`` unless given, the header is normalised, and each problem a user
+can make with a CSV gets its own :class:`DataError` naming the file and the lines and columns
+involved: no such file, a folder, not UTF-8, an empty file, a single column, duplicate names, a
+missing target column, ragged rows, non-numeric feature columns, missing, infinite or too large
+values, a missing label, a single class, and a continuous target (see :func:`check_categorical`).
 """
 
 from __future__ import annotations
 
-import csv
 import math
 import os
-from pathlib import Path
+from collections.abc import Callable
 
 import numpy as np
 
+from groundup.data.csv_table import MISSING, line_numbers, open_table, read_columns
 from groundup.data.dataset import Dataset, split_dataset
-from groundup.data.preprocessing import LabelEncoder
 from groundup.errors import DataError
 
-MISSING = {"", "na", "nan", "n/a", "null", "none", "?"}
+#: A numeric target with more distinct values than this may be continuous (see
+#: :func:`check_categorical`).
+MAX_NUMERIC_CLASSES = 20
 
 
-def _read_rows(path: Path, delimiter: str) -> tuple[list[str], list[list[str]]]:
-    if not path.is_file():
-        raise DataError(f"no such file: {path}")
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        rows = [row for row in csv.reader(f, delimiter=delimiter) if any(c.strip() for c in row)]
-    if not rows:
-        raise DataError(f"{path} is empty; a CSV with a header row and data rows is needed")
-    header = [c.strip() for c in rows[0]]
-    body = rows[1:]
-    if not body:
-        raise DataError(f"{path} has a header but no data rows")
-    for line, row in enumerate(body, start=2):
-        if len(row) != len(header):
-            raise DataError(
-                f"{path}: row {line} has {len(row)} fields but the header has {len(header)}"
-            )
-    return header, body
+def check_categorical(path, target: str, values: list[str], n_rows: int) -> None:
+    """Refuse a target column that looks continuous: groundup trains classifiers.
 
-
-def _parse_float(text: str) -> float:
-    return math.nan if text.strip().lower() in MISSING else float(text)
-
-
-def _features(path: Path, header, body, columns: list[int]) -> np.ndarray:
-    X = np.empty((len(body), len(columns)), dtype=np.float64)
-    bad: dict[str, str] = {}
-    for j, c in enumerate(columns):
-        for i, row in enumerate(body):
-            try:
-                X[i, j] = _parse_float(row[c])
-            except ValueError:
-                bad[header[c]] = row[c]
-                break
-    if bad:
-        listed = ", ".join(f"{name!r} (e.g. {value!r})" for name, value in bad.items())
+    ``values`` are the column's distinct texts. The column looks continuous when every value is
+    a finite number, there are more than :data:`MAX_NUMERIC_CLASSES` (20) distinct numbers, and
+    either some number is not an integer (``3.75``: a measurement, not a class code) or more than
+    half the rows have a number of their own (an id or a count, with about one example per
+    "class"). So 0..9 digits, 0/1 diagnoses and 100 integer classes over many rows load; 200
+    prices over 200 rows do not.
+    """
+    numbers = []
+    for v in values:
+        try:
+            numbers.append(float(v))
+        except ValueError:
+            return  # text labels: categorical
+    distinct = set(numbers)
+    if not all(map(math.isfinite, distinct)) or len(distinct) <= MAX_NUMERIC_CLASSES:
+        return
+    fractional = [x for x in numbers if x != int(x)]
+    if fractional or len(distinct) > n_rows / 2:
+        example = values[numbers.index(fractional[0])] if fractional else values[0]
         raise DataError(
-            f"{path}: feature columns must be numeric, but {listed} are not; drop or encode "
-            "these columns (one-hot, say) or choose one of them as target"
+            f"{path}: target {target!r} looks continuous ({len(distinct)} distinct numbers in "
+            f"{n_rows} rows, e.g. {example}); groundup trains classifiers: bin it into classes "
+            f"first (low/medium/high, say) or choose a categorical --target"
         )
-    nan = np.isnan(X)
-    if nan.any():
-        per_column = ", ".join(
-            f"{header[c]!r}: {int(nan[:, j].sum())}"
-            for j, c in enumerate(columns)
-            if nan[:, j].any()
-        )
-        rows = np.flatnonzero(nan.any(axis=1))
-        first = ", ".join(str(r + 2) for r in rows[:5])  # file line numbers (header is line 1)
-        raise DataError(
-            f"{path}: {len(rows)} row(s) have missing values (per column: {per_column}; first "
-            f"at lines {first}); drop or fill these rows before loading"
-        )
-    return X
 
 
-def _labels(path: Path, target: str, body, t: int) -> tuple[np.ndarray, list[str]]:
-    raw = [row[t].strip() for row in body]
-    missing = [i + 2 for i, v in enumerate(raw) if v.lower() in MISSING]
+def _labels(table, target: str, codes: np.ndarray, values: list[str]):
+    path = table.path
+    missing = [k for k, v in enumerate(values) if v.lower() in MISSING]
     if missing:
-        raise DataError(f"{path}: target {target!r} is missing at lines {missing[:5]}")
+        at = line_numbers(table, np.flatnonzero(np.isin(codes, missing))[:5])
+        raise DataError(f"{path}: target {target!r} is missing at lines {at}")
+    check_categorical(path, target, values, len(codes))
     try:
-        values = np.array([int(v) for v in raw], dtype=np.int64)  # integer labels: numeric order
+        keys = [int(v) for v in values]  # integer labels: numeric order
     except ValueError:
-        values = np.array(raw)
-    encoder = LabelEncoder().fit(values)
-    if len(encoder.classes_) < 2:
-        raise DataError(
-            f"{path}: target {target!r} has a single class ({str(encoder.classes_[0])!r}); a "
-            "classifier needs at least two"
-        )
-    return encoder.transform(values), [str(c) for c in encoder.classes_]
+        keys = values
+    classes = sorted(set(keys))
+    if len(classes) < 2:
+        raise DataError(f"{path}: target {target!r} has a single class ({str(classes[0])!r}); a "
+                        f"classifier needs at least two")  # fmt: skip
+    position = {c: k for k, c in enumerate(classes)}
+    lookup = np.array([position[key] for key in keys], dtype=np.int64)  # value code -> class
+    return lookup[codes], [str(c) for c in classes]
 
 
 def load_csv(
@@ -104,18 +84,24 @@ def load_csv(
     test_size=0.2,
     random_state=42,
     stratify: bool = True,
-    delimiter: str = ",",
+    delimiter: str | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> Dataset:
     """Load a CSV file with a header row as a classification :class:`Dataset`.
 
     Parameters
     ----------
     path : path
+        A UTF-8 text file (or its gzip), one header row, one row per example.
     target : str or int
         Name (or position) of the label column; every other column is a numeric feature.
     test_size, random_state, stratify
         The split: stratified 80/20 with seed 42 by default (``test_size=0``: all in train).
-    delimiter : str
+    delimiter : str, optional
+        ``","``, ``";"``, ``"tab"``, ... (see :func:`groundup.data.csv_table.parse_delimiter`);
+        default: detected among ``, ; tab |``.
+    log : callable, optional
+        Receives a one-line note when the detected delimiter is not a comma.
 
     Returns
     -------
@@ -123,14 +109,18 @@ def load_csv(
         ``X`` float64 of shape (n, n_columns - 1), ``y`` int64; ``classes`` the sorted distinct
         labels as strings; ``feature_names`` the other columns' names.
     """
-    path = Path(path).expanduser()
-    header, body = _read_rows(path, delimiter)
+    table = open_table(path, delimiter)
+    path, header = table.path, table.header
     if isinstance(target, int) and not isinstance(target, bool):
         if not -len(header) <= target < len(header):
             raise DataError(f"{path}: target column {target} out of range ({len(header)} columns)")
         t = target % len(header)
     elif target in header:
         t = header.index(target)
+    elif len(header) == 1:
+        raise DataError(f"{path} is not a table: its header {header[0]!r} is one column (no "
+                        f"comma, semicolon, tab or | separates names); give the delimiter with "
+                        f"--delimiter, or a file with a target and feature columns")  # fmt: skip
     else:
         raise DataError(
             f"{path}: no target column {target!r}; the columns are {', '.join(map(repr, header))}"
@@ -138,19 +128,11 @@ def load_csv(
     columns = [c for c in range(len(header)) if c != t]
     if not columns:
         raise DataError(f"{path}: only the target column {header[t]!r}; no features to learn from")
-    X = _features(path, header, body, columns)
-    y, classes = _labels(path, header[t], body, t)
-    description = f"{path.name}: {len(body)} rows, target {header[t]!r}."
+    rows = read_columns(table, columns, label=t)
+    if log is not None and table.note():
+        log(table.note())
+    y, classes = _labels(table, header[t], rows.codes, rows.values)
+    description = f"{path.name}: {len(y)} rows, target {header[t]!r}."
     feature_names = [header[c] for c in columns]
-    return split_dataset(
-        path.stem,
-        X,
-        y,
-        classes,
-        description,
-        feature_names,
-        None,
-        test_size,
-        random_state,
-        stratify,
-    )
+    return split_dataset(path.stem, rows.X, y, classes, description, feature_names, None,
+                         test_size, random_state, stratify)  # fmt: skip

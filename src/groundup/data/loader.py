@@ -51,7 +51,10 @@ class DataLoader:
     Parameters
     ----------
     dataset : TensorDataset or any object with ``__len__`` and ``__getitem__(index_array)``
-    batch_size : int
+    batch_size : int or None
+        ``None`` turns batching off, as in PyTorch: each item is one example, ``dataset[i]``
+        for an integer ``i`` (for a TensorDataset, a tuple of rows without the batch
+        dimension), in the same seeded order; ``len(loader)`` is then ``len(dataset)``.
     shuffle : bool
         Epoch ``e`` uses ``np.random.default_rng([seed, e]).permutation(n)``.
     seed : int
@@ -66,15 +69,21 @@ class DataLoader:
     def __init__(
         self,
         dataset,
-        batch_size: int = 1,
+        batch_size: int | None = 1,
         shuffle: bool = False,
         seed: int = 0,
         drop_last: bool = False,
     ):
-        if isinstance(batch_size, bool) or int(batch_size) != batch_size or batch_size < 1:
-            raise DataError(f"batch_size must be a positive integer, got {batch_size!r}")
+        if batch_size is None:
+            if drop_last:
+                raise DataError("batch_size=None turns batching off, so there is no last batch "
+                                "to drop: pass drop_last=False, or a batch_size")
+        elif (isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer)
+              or batch_size < 1):
+            raise DataError(f"batch_size must be a positive integer, or None for single "
+                            f"examples, got {batch_size!r}")
         self.dataset = dataset
-        self.batch_size = int(batch_size)
+        self.batch_size = None if batch_size is None else int(batch_size)
         self.shuffle = shuffle
         self.seed = seed
         self.drop_last = drop_last
@@ -93,6 +102,8 @@ class DataLoader:
 
     def __len__(self) -> int:
         n = len(self.dataset)
+        if self.batch_size is None:
+            return n
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
     def __iter__(self) -> Iterator[tuple[np.ndarray, ...]]:
@@ -101,6 +112,10 @@ class DataLoader:
         return self._batches(order)
 
     def _batches(self, order: np.ndarray) -> Iterator[tuple[np.ndarray, ...]]:
+        if self.batch_size is None:
+            for i in order.tolist():  # Python ints: dataset[i] drops the batch dimension
+                yield self.dataset[i]
+            return
         stop = len(self) * self.batch_size if self.drop_last else len(order)
         for start in range(0, stop, self.batch_size):
             yield self.dataset[order[start : start + self.batch_size]]

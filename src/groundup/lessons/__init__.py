@@ -1,10 +1,11 @@
 """Lessons: every demonstration of the primer, runnable, printing and checking its numbers.
 
 Each lesson is a module with ``run(out_dir=None, verbose=True, quick=False) -> dict``: it prints
-the values the primer states, raises :class:`AssertionError` if any is wrong, saves its figures
-as PNG files into ``out_dir`` (when given) and returns the values by name. ``quick`` shrinks the
-lessons that train on real data (fewer examples or epochs) so that the test suite stays fast; the
-others ignore it.
+the values the primer states, raises :class:`AssertionError` if a checked one is wrong (the
+returned dict's ``checked`` names them; the others are only shown, see ``_report``), saves its
+figures as PNG files into ``out_dir`` (when given) and returns the values by name. ``quick``
+shrinks the lessons that train on real data (fewer examples or epochs) so that the test suite
+stays fast; the others ignore it.
 
 >>> from groundup.lessons import run_lesson
 >>> values = run_lesson("vectors", verbose=False)
@@ -78,7 +79,8 @@ LESSONS: dict[str, LessonInfo] = {
             "cat",
             "groundup.lessons.cat",
             "one-neuron",
-            "12,288 features, training, cost curve, 99.04% / 70.0%, misclassified, weights image",
+            "12,288 features, training, cost curve, 99.04% / 70.0% (the figures deeplearning.ai's "
+            "assignment publishes), misclassified, weights image",
             needs="cat data (GROUNDUP_DATA_DIR), h5py",
         ),
         LessonInfo(

@@ -4,6 +4,16 @@ Every lesson states numbers (the primer's, or ones worked by hand in the lesson'
 :class:`Report` prints each one beside what it should be and raises :class:`AssertionError` when
 it is not, so ``groundup lesson run`` doubles as a test. ``assert`` statements are not used for
 this: ``python -O`` strips them, and a lesson must never pass silently.
+
+Not every stated number is a check. A value is **checked** (``close``, ``equal``, ``between``,
+``holds``) when the code that produced it could be wrong and a wrong result would fail: groundup's
+own functions (tensors, autograd, ``nn``, numerics, metrics, data, training), or a derivation
+compared with an independent computation (a hand-derived derivative against central differences).
+A value is only **shown** (``show``) when it cannot come out otherwise: arithmetic on the literal
+numbers of the statement (64 · 64 · 3, -log 0.99, ⌈60000 / 64⌉), NumPy doing its own arithmetic
+(the shape of a product, exp(1000) = inf), a bound that holds by mathematics whatever the code
+does (a linear model scores at most 75% on XOR), or a timing. Shown values teach and are returned
+with the others, but ``values.checked`` (what ``groundup lesson run`` counts) holds only checks.
 """
 
 from __future__ import annotations
@@ -36,6 +46,14 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+class Values(dict):
+    """A lesson's values by name; ``checked`` holds the names that were asserted, not shown."""
+
+    def __init__(self):
+        super().__init__()
+        self.checked: list[str] = []
+
+
 @dataclass
 class Report:
     """Collects a lesson's values; prints and checks each as it is stated.
@@ -50,7 +68,7 @@ class Report:
 
     title: str
     verbose: bool = True
-    values: dict[str, Any] = field(default_factory=dict)
+    values: Values = field(default_factory=Values)
 
     def __post_init__(self):
         self._say(f"== {self.title} ==")
@@ -70,6 +88,19 @@ class Report:
     def _fail(self, name: str, message: str):
         raise AssertionError(f"lesson '{self.title}': {name}: {message}")
 
+    def _checked(self, name: str, value):
+        self.values[name] = value
+        if name not in self.values.checked:
+            self.values.checked.append(name)
+        return value
+
+    def show(self, name: str, value, why: str):
+        """State ``name = value`` without checking it (see the module docstring for when);
+        ``why`` says where it comes from. Returns ``value``."""
+        self._say(f"   {name} = {_fmt(value)}   (shown, not checked: {why})")
+        self.values[name] = value
+        return value
+
     def close(self, name: str, value, expected, *, atol: float = 1e-9, rtol: float = 0.0):
         """State ``name = value`` and check ``|value - expected| <= atol + rtol |expected|``.
 
@@ -82,8 +113,7 @@ class Report:
             self._fail(name, f"shape {v.shape} but expected {e.shape}")
         if not np.all(np.abs(v - e) <= atol + rtol * np.abs(e)):
             self._fail(name, f"{_fmt(value)} is not {_fmt(expected)} (atol={atol}, rtol={rtol})")
-        self.values[name] = value
-        return value
+        return self._checked(name, value)
 
     def equal(self, name: str, value, expected):
         """State ``name = value`` and check it equals ``expected`` exactly (ints, shapes, text)."""
@@ -91,22 +121,23 @@ class Report:
         same = np.array_equal(np.asarray(value), np.asarray(expected))
         if not same:
             self._fail(name, f"{_fmt(value)} but expected {_fmt(expected)}")
-        self.values[name] = value
-        return value
+        return self._checked(name, value)
 
     def between(self, name: str, value, low: float = -math.inf, high: float = math.inf):
-        """State ``name = value`` and check ``low <= value <= high`` (measured quantities)."""
+        """State ``name = value`` and check ``low <= value <= high`` (measured quantities);
+        at least one bound is required (a value with none is :meth:`show`n, not checked)."""
+        if low == -math.inf and high == math.inf:
+            raise TypeError(f"between({name!r}) needs a bound; use show() for a measured value")
         bounds = []
         if low > -math.inf:
             bounds.append(f">= {_fmt(low)}")
         if high < math.inf:
             bounds.append(f"<= {_fmt(high)}")
-        self._say(f"   {name} = {_fmt(value)}   ({' and '.join(bounds) or 'measured'})")
+        self._say(f"   {name} = {_fmt(value)}   ({' and '.join(bounds)})")
         v = float(value)
         if not (low <= v <= high) or math.isnan(v):
             self._fail(name, f"{_fmt(value)} is outside [{_fmt(low)}, {_fmt(high)}]")
-        self.values[name] = value
-        return value
+        return self._checked(name, value)
 
     def holds(self, name: str, condition: bool, claim: str, value=None):
         """State a claim (``claim`` in words) and check that it holds."""
@@ -114,5 +145,5 @@ class Report:
         self._say(f"   {name}{shown}: {claim}")
         if not bool(condition):
             self._fail(name, f"claim does not hold: {claim}")
-        self.values[name] = value if value is not None else True
+        self._checked(name, value if value is not None else True)
         return value

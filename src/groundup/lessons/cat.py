@@ -1,14 +1,21 @@
 """Lesson: the cat classifier, one logistic neuron trained by hand (primer: *From one neuron to a
 billion parameters*).
 
-What it shows, with the numbers checked:
+The primer builds this model but quotes no results. The numbers checked below are the published
+ones of the exercise it follows, on the same data and settings: the deeplearning.ai assignment
+"Logistic Regression with a Neural Network mindset" (Andrew Ng's Deep Learning Specialization,
+course 1, week 2), which prints cost 0.140872 after iteration 1,900, train accuracy 99.04% and
+test accuracy 70.0%.
+
+What it shows (groundup's data loading and training checked; the feature count shown):
 
 * a 64 × 64 RGB image unrolled into one column of ``n_x = 64 · 64 · 3 = 12,288`` numbers; the
   209 training images stacked as columns give X of shape (12288, 209);
 * logistic regression trained by batch gradient descent from w = 0, b = 0 with α = 0.005 for
   2,000 iterations on pixels / 255: the cost falls from ln 2 = 0.6931 to about 0.1409 at
-  iteration 1,900; training accuracy 99.04% (207 of 209), test accuracy 70.0% (35 of 50) —
-  the gap is overfitting: 12,289 parameters for 209 examples;
+  iteration 1,900; training accuracy 99.04% (207 of 209), test accuracy 70.0% (35 of 50), as the
+  deeplearning.ai assignment publishes — the gap is overfitting: 12,289 parameters for 209
+  examples;
 * the same model written the PyTorch way (``nn.Linear`` + ``BCEWithLogitsLoss`` + SGD, on the torch
   engine) follows the same cost curve;
 * the cost curve, the misclassified test pictures, and the learned weights shown as an image.
@@ -75,7 +82,7 @@ def run(out_dir: Path | None = None, verbose: bool = True, quick: bool = False) 
 
     report.section("unrolling images into columns")
     report.equal("training images", ds.X_train.shape, (209, 64, 64, 3))
-    report.equal("n_x = 64 · 64 · 3", 64 * 64 * 3, 12_288)
+    report.show("n_x = 64 · 64 · 3", 64 * 64 * 3, "arithmetic")
     X_train, X_test = unroll(ds.X_train), unroll(ds.X_test)
     Y_train, Y_test = ds.y_train.reshape(1, -1), ds.y_test.reshape(1, -1)
     report.equal("X_train (n_x, m_train)", X_train.shape, (12_288, 209))
@@ -102,7 +109,7 @@ def run(out_dir: Path | None = None, verbose: bool = True, quick: bool = False) 
     )
     train_acc = model.accuracy(X_train, Y_train)
     test_acc = model.accuracy(X_test, Y_test)
-    if not quick:
+    if not quick:  # the deeplearning.ai assignment's published numbers (module docstring)
         report.close("cost at iteration 1,900", costs[19], 0.1409, atol=5e-4)
         report.close("train accuracy (207 of 209)", train_acc, 207 / 209, atol=1e-12)
         report.close("test accuracy (35 of 50)", test_acc, 0.70, atol=1e-12)

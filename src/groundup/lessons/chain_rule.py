@@ -1,7 +1,8 @@
 """Lesson: the chain rule, gradients and backpropagation (primer: the calculus week and
 *From one neuron to a billion parameters*).
 
-What it shows, with the numbers checked:
+What it shows (derivatives checked against central differences and autograd; values worked by
+hand shown):
 
 * single-variable chain rule ``(f∘g)' = f'(g) g'``, each derivative compared with a central
   difference ``(f(x + h) - f(x - h)) / 2h``:
@@ -51,8 +52,8 @@ def single_variable(report: Report) -> None:
         error = float(np.max(np.abs(df(POINTS) - numeric) / (1 + np.abs(numeric))))
         report.close(f"d/dx {name}: largest error vs central differences", error, 0.0, atol=1e-8)
     # values worked by hand
-    report.close("d/dx sin(x²) at x = 1: 2 cos 1", float(np.cos(1.0) * 2), 1.0806046, atol=1e-7)
-    report.close("d/dx e^(2x+1) at x = 0: 2e", float(2 * np.exp(1.0)), 5.4365637, atol=1e-7)
+    report.show("d/dx sin(x²) at x = 1: 2 cos 1", float(np.cos(1.0) * 2), "NumPy's cos")
+    report.show("d/dx e^(2x+1) at x = 0: 2e", float(2 * np.exp(1.0)), "NumPy's exp")
     report.close("d/dx log(1+e^x) at x = 0: σ(0)", float(numerics.sigmoid(0.0)), 0.5)
     report.close("σ'(0) = σ(0)(1 - σ(0))", float(numerics.sigmoid_grad(0.0)), 0.25)
     z = np.linspace(-10, 10, 201)
@@ -75,7 +76,7 @@ def gradient_field(report: Report, out_dir: Path | None) -> None:
     from groundup import plot, tensor
 
     report.section("the gradient of f(x, y) = x² + 3xy + y²")
-    report.close("∇f(1, 2) by hand", np.array(grad_f_xy(1.0, 2.0)), [8.0, 7.0])
+    report.show("∇f(1, 2) by hand", np.array(grad_f_xy(1.0, 2.0)), "[2·1 + 3·2, 3·1 + 2·2]")
     numeric = [
         central_difference(lambda t: f_xy(t, 2.0), 1.0),
         central_difference(lambda t: f_xy(1.0, t), 2.0),
@@ -110,9 +111,8 @@ def computation_graph(report: Report) -> None:
     report.close("u = bc", u.item(), 6.0)
     report.close("v = a + u", v.item(), 11.0)
     report.close("J = 3v", J.item(), 33.0)
-    report.close(
-        "nudge v by 0.001: J moves by", 3 * (v.item() + 0.001) - J.item(), 0.003, atol=1e-9
-    )
+    report.show("nudge v by 0.001: J moves by", 3 * (v.item() + 0.001) - J.item(),
+                "3 · 0.001, by arithmetic")
     J.backward()
     report.close("dJ/da", a.grad.item(), 3.0)
     report.close("dJ/db = 3c", b.grad.item(), 6.0)

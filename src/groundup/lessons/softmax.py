@@ -1,6 +1,6 @@
 """Lesson: softmax, temperature and cross-entropy (primer: *Deep Learning from First Principles*).
 
-What it shows, with the numbers checked:
+What it shows (groundup's softmax and losses checked; plain arithmetic shown):
 
 * ``softmax(z; T)_i = exp(z_i / T) / sum_j exp(z_j / T)``: as ``T -> 0`` all the probability goes
   to the largest logit, ``T = 1`` is the ordinary softmax, and as ``T -> inf`` it tends to uniform;
@@ -88,10 +88,8 @@ def stability(report: Report) -> None:
     with np.errstate(over="ignore", invalid="ignore"):  # the overflow is the point here
         exps = np.exp(big)
         naive = naive_softmax(big)
-    report.holds("exp(1000)", bool(np.isinf(exps[0])), "overflows to inf in float64", exps[0])
-    report.holds(
-        "naive softmax([1000, 1001, 1002])", bool(np.all(np.isnan(naive))), "all NaN", naive
-    )
+    report.show("exp(1000)", exps[0], "NumPy: overflows to inf in float64")
+    report.show("naive softmax([1000, 1001, 1002])", naive, "NumPy: inf / inf is NaN")
     stable = numerics.softmax(big)
     report.close("stable softmax([1000, 1001, 1002])", stable, [0.0900, 0.2447, 0.6652], atol=5e-5)
     report.close(
@@ -109,13 +107,12 @@ def log_loss(report: Report, out_dir: Path | None) -> None:
     report.section("cross-entropy: -log p of the correct class")
     # worked by hand: ln 0.99 = -0.0100503, ln 0.5 = -0.6931472, ln 0.01 = -2 ln 10 = -4.6051702
     worked = {0.99: 0.0100503, 0.5: 0.6931472, 0.01: 4.6051702}
-    for p, expected in [(0.99, 0.01), (0.5, 0.69), (0.01, 4.6)]:
+    for p in (0.99, 0.5, 0.01):  # the primer rounds them to 0.01, 0.69 and 4.6
         loss = -math.log(p)
-        report.close(f"-log({p})", loss, worked[p], atol=1e-7)
-        report.close(
-            f"-log({p}) as the primer rounds it", round(loss, 2 if p > 0.1 else 1), expected
-        )
-    report.close("-log(0.1) = ln 10", -math.log(0.1), 2.302585, atol=1e-6)
+        report.show(f"-log({p})", loss, f"math.log; by hand {worked[p]}")
+        report.show(f"-log({p}) as the primer rounds it", round(loss, 2 if p > 0.1 else 1),
+                    "rounded")
+    report.show("-log(0.1) = ln 10", -math.log(0.1), "math.log")
 
     fig, ax = new_figure(size=(6, 4))
     p = np.linspace(0.005, 1, 400)

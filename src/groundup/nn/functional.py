@@ -26,7 +26,7 @@ from groundup.autograd.ops_activation import (  # noqa: F401 - re-exported
 from groundup.autograd.ops_attention import scaled_dot_product_attention  # noqa: F401
 from groundup.autograd.ops_conv import avg_pool2d, conv2d, max_pool2d  # noqa: F401 - re-exported
 from groundup.autograd.ops_norm import layer_norm  # noqa: F401 - re-exported
-from groundup.autograd.tensor import result
+from groundup.autograd.tensor import DTypeError, result
 from groundup.errors import GroundupError, ShapeError
 from groundup.nn.losses import (  # noqa: F401 - re-exported
     binary_cross_entropy,
@@ -36,10 +36,6 @@ from groundup.nn.losses import (  # noqa: F401 - re-exported
     mse_loss,
     nll_loss,
 )
-
-
-class DTypeError(GroundupError, TypeError):
-    """Two tensors whose dtypes cannot be combined without a silent conversion."""
 
 
 def _dtype_error(x: np.ndarray, W: np.ndarray) -> DTypeError:

@@ -9,6 +9,8 @@ shape (out, in): fan_in = in, fan_out = out):
     kaiming_normal_:  N(0, σ²),  σ = gain / √fan
 
 ``nn.Linear``'s default is ``kaiming_uniform_(W, a=√5)``, which reduces to U(-1/√in, 1/√in).
+A weight with no elements (``nn.Linear(0, 3)``: fan_in = 0) has nothing to draw: the kaiming
+functions warn and leave it, as PyTorch does, instead of dividing by √0.
 Every function takes an optional ``generator``; without one it draws from the generator that
 ``groundup.manual_seed`` sets.
 """
@@ -16,6 +18,7 @@ Every function takes an optional ``generator``; without one it draws from the ge
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -96,12 +99,24 @@ def _kaiming_std(tensor: Tensor, a: float, mode: str, nonlinearity: str) -> floa
     return calculate_gain(nonlinearity, a) / math.sqrt(fan)
 
 
+def _empty(tensor: Tensor) -> bool:
+    """Warn, as PyTorch does, when there is nothing to initialise (a zero in the shape)."""
+    if 0 in tensor.data.shape:
+        warnings.warn("Initializing zero-element tensors is a no-op", UserWarning, stacklevel=3)
+        return True
+    return False
+
+
 def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
                      nonlinearity: str = "leaky_relu", generator=None) -> Tensor:
+    if _empty(tensor):
+        return tensor
     bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
     return uniform_(tensor, -bound, bound, generator)
 
 
 def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
                     nonlinearity: str = "leaky_relu", generator=None) -> Tensor:
+    if _empty(tensor):
+        return tensor
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator)

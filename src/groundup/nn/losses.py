@@ -164,13 +164,32 @@ def _binary_targets(x: np.ndarray, target, fn: str) -> np.ndarray:
     return y.astype(x.dtype, copy=False)
 
 
+def _check_unit_interval(a: np.ndarray, fn: str, what: str) -> None:
+    """Refuse values outside [0, 1] or NaN in ``input`` (probabilities) or ``target`` (labels),
+    as torch does; the message names the likely cause."""
+    if not a.size:
+        return
+    low, high = a.min(), a.max()
+    if low >= 0 and high <= 1:  # False for NaN, which min and max propagate
+        return
+    if np.isnan(low):
+        cause = ("the model's output diverged earlier (lower the learning rate)" if what ==
+                 "input" else "fill or drop the missing labels")
+        raise DataError(f"{fn}: the {what} contains NaN; {cause}")
+    if what == "input":
+        raise DataError(f"{fn} needs probabilities in [0, 1]; these look like logits: use "
+                        "binary_cross_entropy_with_logits (or apply sigmoid)")
+    raise DataError(f"{fn} needs targets in [0, 1] (0/1 labels or probabilities), got values "
+                    f"in [{low:g}, {high:g}]; map the labels to 0 and 1 first, e.g. "
+                    "(y == positive_label).float(), or (y + 1) / 2 for -1/+1 labels")
+
+
 def binary_cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tensor:  # noqa: A002
     """BCE from probabilities ``input`` in [0, 1]; logs are clipped at -100 as in PyTorch."""
     p = input.data
     y = _binary_targets(p, target, "binary_cross_entropy")
-    if p.size and (p.min() < 0 or p.max() > 1):
-        raise DataError("binary_cross_entropy needs probabilities in [0, 1]; these look like "
-                        "logits: use binary_cross_entropy_with_logits (or apply sigmoid)")
+    _check_unit_interval(p, "binary_cross_entropy", "input")
+    _check_unit_interval(y, "binary_cross_entropy", "target")
     with np.errstate(divide="ignore"):
         log_p = np.maximum(np.log(p), -100)
         log_1mp = np.maximum(np.log1p(-p), -100)

@@ -13,12 +13,27 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterator
+from typing import NamedTuple
 
 import numpy as np
 
 from groundup.autograd import Tensor
 from groundup.errors import GroundupError, ShapeError
 from groundup.nn.parameter import Parameter
+
+
+class IncompatibleKeys(NamedTuple):
+    """What ``load_state_dict`` returns (PyTorch's ``_IncompatibleKeys``): the model's names the
+    state lacked, and the state's names the model lacks."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return f"IncompatibleKeys(missing_keys={self.missing_keys}, " \
+               f"unexpected_keys={self.unexpected_keys})"
 
 
 class Module:
@@ -150,11 +165,16 @@ class Module:
         """Every parameter as a NumPy copy, keyed by its PyTorch-style name."""
         return {name: p.data.copy() for name, p in self.named_parameters()}
 
-    def load_state_dict(self, state: dict, strict: bool = True) -> None:
+    def load_state_dict(self, state: dict, strict: bool = True) -> IncompatibleKeys:
         """Copy arrays (or tensors) from ``state`` into the parameters of the same names.
 
         The arrays are converted to each parameter's dtype. With ``strict`` every name must
-        match both ways; a wrong shape is always an error.
+        match both ways (the error lists both kinds of mismatch); with ``strict=False`` the
+        matching names are loaded and the others returned, as PyTorch does::
+
+            missing, unexpected = model.load_state_dict(state, strict=False)
+
+        A wrong shape is always an error, raised before any parameter changes.
         """
         own = dict(self.named_parameters())
         missing = [k for k in own if k not in state]
@@ -166,6 +186,7 @@ class Module:
                 "architecture (compare print(model) with the one that was saved), or pass "
                 "strict=False to load the matching part"
             )
+        arrays = {}
         for name, p in own.items():
             if name not in state:
                 continue
@@ -176,7 +197,10 @@ class Module:
                     f"load_state_dict: {name!r} has shape {arr.shape} in the state but "
                     f"{p.data.shape} in the model; the layer sizes differ"
                 )
-            p.data[...] = arr.astype(p.data.dtype, copy=False)
+            arrays[name] = arr
+        for name, arr in arrays.items():  # all checked: copy, so a failure leaves no half-load
+            own[name].data[...] = arr.astype(own[name].data.dtype, copy=False)
+        return IncompatibleKeys(missing, unexpected)
 
     def num_parameters(self) -> int:
         """Total count of learnable numbers (784·128 + 128 + 128·10 + 10 = 101,770 for the

@@ -10,6 +10,9 @@ parameter's data, gradient and state to the rule, which updates the data in plac
     optimizer.step()        # θ ← θ - lr · grad
 
 ``state_dict()`` holds only NumPy arrays and numbers (no pickle needed to store it).
+Each constructor refuses, with a ``ValueError``, the hyper-parameters ``torch.optim`` refuses
+(Adam's betas outside [0, 1), a negative lr, eps or weight_decay, ...); the checks live once, in
+:mod:`.rules` (``check_sgd``, ``check_adam``, ``check_rmsprop``), and the rules run them too.
 """
 
 from __future__ import annotations
@@ -153,11 +156,7 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
                  weight_decay: float = 0.0, nesterov: bool = False, maximize: bool = False):
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("Nesterov momentum requires momentum > 0 and dampening = 0")
-        if lr < 0 or momentum < 0 or weight_decay < 0:
-            raise ValueError(f"invalid SGD hyper-parameters: lr={lr}, momentum={momentum}, "
-                             f"weight_decay={weight_decay} (each must be >= 0)")
+        rules.check_sgd(lr, momentum, dampening, nesterov, weight_decay)
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov,
                                       maximize=maximize))
@@ -189,6 +188,7 @@ class Adam(Optimizer):
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, amsgrad: bool = False, maximize: bool = False):
+        rules.check_adam(lr, betas, eps, weight_decay)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
                                       weight_decay=weight_decay, amsgrad=amsgrad,
                                       maximize=maximize))
@@ -201,6 +201,7 @@ class AdamW(Optimizer):
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 1e-2, amsgrad: bool = False, maximize: bool = False):
+        rules.check_adam(lr, betas, eps, weight_decay)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
                                       weight_decay=weight_decay, amsgrad=amsgrad,
                                       maximize=maximize))
@@ -223,5 +224,6 @@ class RMSprop(Optimizer):
     def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False,
                  maximize: bool = False):
+        rules.check_rmsprop(lr, alpha, eps, weight_decay, momentum)
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=centered, maximize=maximize))

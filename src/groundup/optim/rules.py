@@ -23,8 +23,43 @@ import numpy as np
 
 
 def _check(name: str, value: float, low: float = 0.0) -> None:
-    if not value >= low:
-        raise ValueError(f"invalid {name}: {value} (must be >= {low})")
+    if not value >= low:  # also refuses NaN
+        raise ValueError(f"invalid {name}={value} (must be >= {low})")
+
+
+def check_sgd(lr: float, momentum: float = 0.0, dampening: float = 0.0, nesterov: bool = False,
+              weight_decay: float = 0.0) -> None:
+    """Refuse what ``torch.optim.SGD`` refuses: lr, momentum, weight_decay < 0; Nesterov without
+    momentum or with dampening."""
+    _check("lr", lr)
+    _check("momentum", momentum)
+    _check("weight_decay", weight_decay)
+    if nesterov and (momentum <= 0 or dampening != 0):
+        raise ValueError("Nesterov momentum requires momentum > 0 and dampening = 0")
+
+
+def check_adam(lr: float, betas: tuple[float, float], eps: float, weight_decay: float) -> None:
+    """Refuse what ``torch.optim.Adam`` / ``AdamW`` refuse: lr, eps, weight_decay < 0 and betas
+    outside [0, 1) (β = 1 would never forget the first gradient, and 1 - βᵗ = 0 divides by 0)."""
+    _check("lr", lr)
+    _check("eps", eps)
+    _check("weight_decay", weight_decay)
+    if len(betas) != 2:
+        raise ValueError(f"invalid betas={betas}: give two numbers (beta1, beta2)")
+    for i, beta in enumerate(betas):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"invalid betas={tuple(betas)}: beta at index {i} is {beta}, each "
+                             "must be in [0, 1) (the defaults are (0.9, 0.999))")
+
+
+def check_rmsprop(lr: float, alpha: float, eps: float, weight_decay: float,
+                  momentum: float) -> None:
+    """Refuse what ``torch.optim.RMSprop`` refuses: lr, alpha, eps, weight_decay, momentum < 0."""
+    _check("lr", lr)
+    _check("eps", eps)
+    _check("alpha", alpha)
+    _check("momentum", momentum)
+    _check("weight_decay", weight_decay)
 
 
 def _grad_for(param: np.ndarray, grad, weight_decay: float, maximize: bool) -> np.ndarray:
@@ -71,11 +106,7 @@ def sgd_step(
         g ← g + μ b   if nesterov,  else  g ← b        (only when μ ≠ 0)
         θ ← θ - lr · g
     """
-    _check("lr", lr)
-    _check("momentum", momentum)
-    _check("weight_decay", weight_decay)
-    if nesterov and (momentum <= 0 or dampening != 0):
-        raise ValueError("Nesterov momentum requires momentum > 0 and dampening = 0")
+    check_sgd(lr, momentum, dampening, nesterov, weight_decay)
     g = _grad_for(param, grad, weight_decay, maximize)
     if momentum != 0:
         buf = state.get("momentum_buffer")
@@ -113,12 +144,8 @@ def adam_step(
 
     ε is added after the bias correction of √v, exactly as PyTorch does.
     """
+    check_adam(lr, betas, eps, weight_decay)
     beta1, beta2 = betas
-    _check("lr", lr)
-    _check("eps", eps)
-    _check("weight_decay", weight_decay)
-    if not (0.0 <= beta1 < 1.0 and 0.0 <= beta2 < 1.0):
-        raise ValueError(f"invalid betas: {betas} (each must be in [0, 1))")
     if decoupled_weight_decay:
         if weight_decay != 0:
             param *= 1 - lr * weight_decay
@@ -174,11 +201,7 @@ def rmsprop_step(
         b ← μ b + g / d ;  θ ← θ - lr · b            (momentum μ > 0)
         θ ← θ - lr · g / d                           (otherwise)
     """
-    _check("lr", lr)
-    _check("eps", eps)
-    _check("alpha", alpha)
-    _check("momentum", momentum)
-    _check("weight_decay", weight_decay)
+    check_rmsprop(lr, alpha, eps, weight_decay, momentum)
     g = _grad_for(param, grad, weight_decay, maximize)
     if "step" not in state:
         state["step"] = 0

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from groundup.io import finite_or_none
 from groundup.train.checkpoint import save_checkpoint
 
 __all__ = ["Callback", "Checkpointer", "EarlyStopping", "Snapshots"]
@@ -100,11 +101,13 @@ class EarlyStopping(Callback):
                 f"for {self.patience} epochs (best {self.best:.4f})"
             )
 
-    def state_json(self):
-        return {"best": self.best, "wait": self.wait}
+    def state_json(self):  # before the first epoch ``best`` is +-inf, which JSON has not: null
+        return {"best": finite_or_none(self.best), "wait": self.wait}
 
     def load_state(self, state, arrays):
-        self.best, self.wait = float(state["best"]), int(state["wait"])
+        unset = math.inf if self.mode == "min" else -math.inf
+        self.best = unset if state["best"] is None else float(state["best"])
+        self.wait = int(state["wait"])
 
 
 class Snapshots(Callback):

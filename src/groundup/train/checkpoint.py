@@ -41,6 +41,7 @@ class Checkpoint:
     counters: dict[str, int]
     state: dict
     extra: dict[str, np.ndarray] = field(default_factory=dict)
+    path: Path | None = None  # the folder it was read from (None for one made in memory)
 
 
 def save_checkpoint(folder: str | os.PathLike, tag: str, ckpt: Checkpoint) -> Path:
@@ -79,30 +80,46 @@ def has_checkpoint(folder: str | os.PathLike) -> bool:
 def load_checkpoint(folder: str | os.PathLike) -> Checkpoint:
     """Read the checkpoint ``folder/latest.json`` names.
 
+    A process killed while saving the same tag again (between moving the old folder aside as
+    ``.old-<tag>`` and renaming the new one into place) leaves ``latest.json`` naming a folder
+    that is not there yet; the ``.old-<tag>`` copy, complete, is read then.
+
     Raises
     ------
     DataError
         If there is no complete checkpoint or one of its files is unreadable.
     """
     folder = Path(folder)
+    restart = (f"delete the folder {folder} and resume again: the run then starts over from "
+               f"epoch 0")  # fmt: skip
     try:
         tag = json.loads((folder / LATEST).read_text(encoding="utf-8"))["checkpoint"]
+        if not isinstance(tag, str) or "/" in tag or tag.startswith("."):
+            raise ValueError(f"'checkpoint' must name a folder, got {tag!r}")
     except FileNotFoundError:
         raise DataError(
-            f"no checkpoint in {folder}: the run stopped before its first checkpoint was saved. "
-            f"Start it again instead of resuming"
+            f"no checkpoint in {folder}: the run stopped before its first checkpoint was saved; "
+            f"train from the start instead"
         ) from None
-    except (ValueError, KeyError) as exc:
-        raise DataError(f"{folder / LATEST} is corrupted ({exc}); start the run again") from exc
+    except (ValueError, KeyError, TypeError) as exc:
+        raise DataError(f"{folder / LATEST} is corrupted ({exc}); {restart}") from exc
     path = folder / tag
+    if not path.is_dir() and (folder / f".old-{tag}").is_dir():
+        path = folder / f".old-{tag}"
     try:
         meta = json.loads((path / "state.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise DataError(f"checkpoint {path} is unreadable ({exc}); start the run again") from exc
-    return Checkpoint(
-        model=load_safetensors(path / "model.safetensors"),
-        optimizer=load_safetensors(path / "optimizer.safetensors"),
-        counters={k: int(v) for k, v in meta["counters"].items()},
-        state=meta["state"],
-        extra=load_safetensors(path / "extra.safetensors"),
-    )
+        counters = {str(k): int(v) for k, v in meta["counters"].items()}
+        state = meta["state"]
+        missing = [k for k in _STATE_KEYS if k not in state["loop"]]
+        if missing or not isinstance(state["history"], list):
+            raise ValueError(f"'state' lacks {missing or 'history'}")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise DataError(f"checkpoint {path} is unreadable ({exc}); {restart}") from exc
+    fix = f"It is part of checkpoint {path}: {restart}."
+    model, optimizer, extra = (load_safetensors(path / f"{name}.safetensors", fix=fix)
+                               for name in ("model", "optimizer", "extra"))  # fmt: skip
+    return Checkpoint(model, optimizer, counters, state, extra, path=path)
+
+
+#: The loop counters :meth:`groundup.train.Trainer.restore` reads from ``state.json``.
+_STATE_KEYS = ("epoch", "batch", "step", "loss_sum", "correct", "seen", "stop")

@@ -1,9 +1,12 @@
 """Guards that teach: three things that go wrong in training, caught and explained.
 
-1. A loss that is NaN or infinite: the updates diverged. The run stops with a
-   :class:`~groundup.errors.TrainingError` that suggests a smaller learning rate. A loss that
-   stays finite but ends an epoch far above where it started (a ReLU network can blow up to
-   1e28 without overflowing) gets a note saying the same.
+1. Numbers that are NaN or infinite: the updates diverged. Checked wherever they can appear: the
+   loss of every step, the weights after every epoch (a step can leave ``inf`` in them while the
+   loss it reported, computed before the update, was still finite), the epoch's mean and test
+   losses, and the final evaluation. The run stops with a :class:`~groundup.errors.TrainingError`
+   naming the fix, a smaller learning rate (:func:`suggested_lr`). A loss that stays finite but
+   ends an epoch far above where it started (a ReLU network can blow up to 1e28 without
+   overflowing) gets a note saying the same.
 2. An initial loss far from chance. A network that knows nothing outputs roughly uniform
    probabilities, so its cross-entropy starts near ``ln C`` (2.30 for 10 classes, 0.69 for a
    binary head). Starting far above it usually means unscaled inputs (pixels 0..255 instead of
@@ -15,41 +18,81 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from groundup.errors import TrainingError
 
-__all__ = ["check_finite", "divergence_note", "initial_loss_note", "overfitting_note"]
+__all__ = [
+    "DEFAULT_LR",
+    "check_finite",
+    "check_finite_weights",
+    "divergence_note",
+    "diverged",
+    "initial_loss_note",
+    "overfitting_note",
+    "suggested_lr",
+]
 
 #: An initial loss above ``ln C + max(1, ln C)`` is reported.
 INITIAL_LOSS_MARGIN = 1.0
 #: A train/test accuracy gap above this (as a fraction) is reported as overfitting.
 OVERFIT_GAP = 0.10
+#: PyTorch's default learning rates (SGD has none there; 0.01 is the common choice): the start
+#: when ``--optimizer`` changes without ``--lr``, and the ceiling of :func:`suggested_lr`.
+DEFAULT_LR = {"sgd": 0.01, "adam": 1e-3, "adamw": 1e-3, "rmsprop": 1e-2}
 
 
-def check_finite(loss: float, epoch: int, step: int, lr: float) -> None:
-    """Raise :class:`TrainingError` if ``loss`` is NaN or infinite."""
-    if not math.isfinite(loss):
-        raise TrainingError(
-            f"the loss became {loss} at epoch {epoch}, step {step}: the updates diverged "
-            f"(learning rate {lr:g}). Try a smaller learning rate, e.g. --lr {lr / 10:g}, "
-            f"and check that the inputs are scaled"
-        )
+def suggested_lr(optimizer: str, lr: float) -> float:
+    """A learning rate to try after ``lr`` diverged: ``min(lr / 10, DEFAULT_LR[optimizer])``.
+
+    A tenth of a sane rate that was slightly too large, but never more than the optimizer's
+    default: a tenth of an absurd rate (``1e308 / 10``) diverges just the same.
+    """
+    return min(lr / 10, DEFAULT_LR.get(optimizer, 0.01))
+
+
+def diverged(what: str, optimizer) -> TrainingError:
+    """The error for a run whose numbers became NaN or infinite; ``what`` says where.
+
+    ``optimizer`` is the run's :class:`~groundup.engines.base.OptimizerSpec`.
+    """
+    name, lr = optimizer.name, optimizer.lr
+    return TrainingError(
+        f"{what}: the updates diverged ({name}, learning rate {lr:g}). Train a new run with a "
+        f"smaller learning rate, e.g. --lr {suggested_lr(name, lr):g}, and check that the "
+        f"inputs are scaled"
+    )
+
+
+def check_finite(value: float, what: str, optimizer) -> None:
+    """Raise :func:`diverged` if ``value`` (a loss) is NaN or infinite; ``what`` names it."""
+    if not math.isfinite(value):
+        raise diverged(f"{what} became {value}", optimizer)
+
+
+def check_finite_weights(state: dict[str, np.ndarray], when: str, optimizer) -> None:
+    """Raise :func:`diverged` if a parameter of ``state`` holds NaN or an infinity."""
+    bad = [name for name, w in state.items() if not np.isfinite(w).all()]
+    if bad:
+        raise diverged(f"the weights became NaN or infinite {when} ({', '.join(bad)})", optimizer)
 
 
 def divergence_note(
-    loss: float, n_classes: int, epoch: int, lr: float, previous: float | None = None
+    loss: float, n_classes: int, epoch: int, optimizer, previous: float | None = None
 ) -> str | None:
     """A note when an epoch's mean training loss is far above the untrained ``ln C`` (by the
     margin of :func:`initial_loss_note`) and the previous epoch's, ``previous``, was not (a
-    blow-up is reported once); None otherwise."""
+    blow-up is reported once); None otherwise. ``optimizer``: the run's ``OptimizerSpec``."""
     chance = math.log(n_classes)
     limit = chance + max(INITIAL_LOSS_MARGIN, chance)
     if loss <= limit or (previous is not None and previous > limit):
         return None
+    name, lr = optimizer.name, optimizer.lr
     return (
         f"the training loss of epoch {epoch} is {loss:.3g}, far above ln({n_classes}) = "
-        f"{chance:.3g} where an untrained network starts: the updates are diverging (learning "
-        f"rate {lr:g}) or the inputs are not scaled. Try a smaller learning rate, e.g. "
-        f"--lr {lr / 10:g}"
+        f"{chance:.3g} where an untrained network starts: the updates are diverging ({name}, "
+        f"learning rate {lr:g}) or the inputs are not scaled. Try a smaller learning rate, e.g. "
+        f"--lr {suggested_lr(name, lr):g}"
     )
 
 

@@ -60,8 +60,9 @@ class History:
         return [row.get(key) for row in self.rows]
 
     def to_jsonl(self) -> str:
-        """One JSON object per line, as in ``history.jsonl``."""
-        return "".join(json.dumps(row, allow_nan=True) + "\n" for row in self.rows)
+        """One JSON object per line, as in ``history.jsonl`` (strict JSON: the loop's guards stop
+        a run before a NaN or infinite loss reaches a row; ValueError if one does)."""
+        return "".join(json.dumps(row, allow_nan=False) + "\n" for row in self.rows)
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write ``history.jsonl`` atomically (the whole file, so it is never half written)."""

@@ -143,9 +143,10 @@ class Trainer:
             k: getattr(self, k)
             for k in ("epoch", "batch", "step", "loss_sum", "correct", "seen", "stop", "seed")
         }
+        opt = self.engine.optimizer_spec  # its name and momentum decide which buffers exist
         state = {
             "loop": loop, "history": self.history.rows, "notes": self.history.notes,
-            "callbacks": cb_state,
+            "callbacks": cb_state, "optimizer": {"name": opt.name, "momentum": opt.momentum},
         }
         return Checkpoint(self.engine.state_dict(), opt_arrays, counters, state, extra)
 
@@ -168,7 +169,10 @@ class Trainer:
     # -- the loop ---------------------------------------------------------------------------
     def fit(self, resume: Checkpoint | None = None) -> History:
         """Train until ``epochs`` are done, a callback stops, or Ctrl-C; return the history."""
-        with blas_threads(self.threads):
+        # NaN and overflow are caught by the guards, which say what to do; NumPy's warnings
+        # about them would only add lines of noise before that message.
+        quiet = np.errstate(over="ignore", invalid="ignore", divide="ignore")
+        with blas_threads(self.threads), quiet:
             return self._fit(resume)
 
     def _fit(self, resume: Checkpoint | None) -> History:
@@ -205,7 +209,7 @@ class Trainer:
     def _run(self) -> None:
         engine, step_cbs, bar = self.engine, self._step_callbacks, self._bar
         every = bar.every if bar is not None and bar.active else 0
-        lr = engine.optimizer_spec.lr
+        optimizer = engine.optimizer_spec
         while self.epoch < self.epochs and not self.stop:
             t0 = time.perf_counter()
             skip = self.batch  # batches already done before a mid-epoch resume
@@ -214,7 +218,8 @@ class Trainer:
                     continue
                 loss, correct = engine.train_step(xb, yb)
                 if not math.isfinite(loss):
-                    guards.check_finite(loss, self.epoch + 1, self.step + 1, lr)
+                    where = f"the loss at epoch {self.epoch + 1}, step {self.step + 1}"
+                    guards.check_finite(loss, where, optimizer)
                 self.loss_sum += loss
                 self.correct += correct
                 self.seen += len(yb)
@@ -230,16 +235,22 @@ class Trainer:
             self._end_epoch(time.perf_counter() - t0)
 
     def _end_epoch(self, seconds: float) -> None:
+        epoch, optimizer = self.epoch + 1, self.engine.optimizer_spec
         row = {
-            "epoch": self.epoch + 1,
+            "epoch": epoch,
             "step": self.step,
             "loss": self.loss_sum / max(self.batch, 1),
             "train_acc": self.correct / max(self.seen, 1),
         }
+        # A step reports its loss before its update, so an update that overflowed shows first
+        # in the weights; checked before anything (a checkpoint) keeps them.
+        guards.check_finite_weights(self.engine.state_dict(), f"in epoch {epoch}", optimizer)
+        guards.check_finite(row["loss"], f"the mean training loss of epoch {epoch}", optimizer)
         if self.X_test is not None and len(self.X_test):
             row["test_loss"], row["test_acc"] = evaluate(
                 self.engine, self.X_test, self.y_test, self.eval_batch_size
             )
+            guards.check_finite(row["test_loss"], f"the test loss after epoch {epoch}", optimizer)
         row["seconds"] = seconds
         self.epoch += 1
         self.batch, self.loss_sum, self.correct, self.seen = 0, 0.0, 0, 0
@@ -248,7 +259,7 @@ class Trainer:
         if self.epoch % self.log_every == 0 or self.epoch in (1, self.epochs):
             self.log(format_row(row, self.epochs))
         note = guards.divergence_note(
-            row["loss"], self.engine.spec.n_classes, row["epoch"], self.engine.optimizer_spec.lr,
+            row["loss"], self.engine.spec.n_classes, epoch, optimizer,
             None if previous is None else previous["loss"],
         )  # fmt: skip
         if note:

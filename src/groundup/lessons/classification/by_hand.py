@@ -27,14 +27,16 @@ def exercise_1(report: Report) -> None:
     x, w, b, y = np.array([1.0, 2.0]), np.array([0.5, -0.25]), 0.1, 1.0
     z = float(w @ x + b)
     u = float(numerics.sigmoid(z))
-    report.close("z = w·x + b", z, 0.1, atol=1e-15)
+    report.show("z = w·x + b", z, "arithmetic")
     report.close("u = σ(z)", u, 0.5249792, atol=1e-7)
+    # each factor is the formula on the line above it, evaluated: shown; what is checked is that
+    # their product collapses to (u - y) x, and that autograd agrees
     dL_du = -y / u + (1 - y) / (1 - u)
     du_dz = u * (1 - u)
-    report.close("dL/du = -y/u + (1-y)/(1-u)", dL_du, -1.9048374, atol=1e-7)
-    report.close("du/dz = u(1 - u)", du_dz, 0.2493760, atol=1e-7)
+    report.show("dL/du = -y/u + (1-y)/(1-u)", dL_du, "by hand -1.9048374")
+    report.show("du/dz = u(1 - u)", du_dz, "by hand 0.2493760")
     chain = dL_du * du_dz * x
-    report.close("dL/dw = dL/du · du/dz · x", chain, [-0.4750208, -0.9500416], atol=1e-7)
+    report.show("dL/dw = dL/du · du/dz · x", chain, "the three factors multiplied")
     report.close("(u - y) x, the collapsed form", (u - y) * x, chain, atol=1e-15)
 
     wt = tensor(w, dtype=np.float64, requires_grad=True)
