@@ -43,6 +43,8 @@ BATCH, BLOCK, VOCAB, LAYERS, HEADS, WIDTH = 12, 64, 65, 4, 4, 128
 LR, MIN_LR, BETAS, WEIGHT_DECAY, WARMUP, DECAY, CLIP = 1e-3, 1e-4, (0.9, 0.99), 0.1, 100, 2000, 1.0
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # nanoGPT's torch model
 
+from _criteria import Criteria  # noqa: E402 - beside this script
+
 
 def config():
     from groundup.nn.gpt import GPTConfig
@@ -218,18 +220,17 @@ def main() -> int:
           f"relative difference over {len(a)} iterations: {diff:.1e}")
     per_round = statistics.median(x / y for x, y in zip(cpu["autograd"], cpu["torch"],
                                                         strict=True))
-    ok = per_round <= AUTOGRAD_VS_TORCH
     best_ratio = min(cpu["autograd"]) / min(cpu["torch"])
     median_ratio = statistics.median(cpu["autograd"]) / statistics.median(cpu["torch"])
     print(f"\nautograd / torch (CPU ms): per-round median {per_round:.2f}, best/best "
-          f"{best_ratio:.2f}, median/median {median_ratio:.2f}   target <= {AUTOGRAD_VS_TORCH} "
-          f"(per-round median)  {'ok' if ok else 'FAIL'}")
-    failed = not ok
-    if diff > 1e-4:
-        print("FAIL: the engines do not compute the same iterations")
-        failed = True
-    return 1 if failed else 0
-
+          f"{best_ratio:.2f}, median/median {median_ratio:.2f}")
+    criteria = Criteria()
+    criteria.check("autograd / torch", per_round <= AUTOGRAD_VS_TORCH,
+                   f"{per_round:.2f} (per-round median of CPU ms), must be <= "
+                   f"{AUTOGRAD_VS_TORCH}")
+    criteria.check("same iterations", diff <= 1e-4,
+                   f"losses differ by {diff:.1e} relative at most, must be <= 1e-4")
+    return criteria.exit_code()
 
 if __name__ == "__main__":
     sys.exit(main())

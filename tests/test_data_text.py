@@ -2,7 +2,6 @@
 file, Tiny Shakespeare found / downloaded / verified by SHA-256, and the errors bad text gets."""
 
 import hashlib
-import os
 from pathlib import Path
 
 import numpy as np
@@ -170,10 +169,7 @@ def test_a_wrong_file_is_refused_and_a_bad_download_removed(tmp_path, fake_corpu
         load("tinyshakespeare", download=False)
 
 
-REAL = os.environ.get("GROUNDUP_DATA_DIR")
-needs_real = pytest.mark.skipif(
-    not REAL or not (Path(REAL) / "tinyshakespeare" / "input.txt").is_file(),
-    reason="GROUNDUP_DATA_DIR with tinyshakespeare/input.txt not set")
+needs_real = pytest.mark.real_data("tinyshakespeare")  # skipped without it; an error in CI
 
 
 @needs_real

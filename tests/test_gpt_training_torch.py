@@ -6,8 +6,6 @@ The loss of every step must agree: float64 within 1e-9 relative over 20 steps, f
 shakespeare-char configuration). The quick tests use a small model; the ``slow`` ones the recipe's
 baby GPT on real Tiny Shakespeare."""
 
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -87,10 +85,7 @@ def test_float32_losses_agree_at_every_step():
     assert ours[-1] < ours[0]
 
 
-REAL = os.environ.get("GROUNDUP_DATA_DIR")
-needs_real = pytest.mark.skipif(
-    not REAL or not (Path(REAL) / "tinyshakespeare" / "input.txt").is_file(),
-    reason="GROUNDUP_DATA_DIR with tinyshakespeare/input.txt not set")
+needs_real = pytest.mark.real_data("tinyshakespeare")  # skipped without it; an error in CI
 
 
 def _shakespeare_batches(n):

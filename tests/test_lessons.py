@@ -162,6 +162,7 @@ def test_convolutions(tmp_path):
 def test_attention_quick(tmp_path):
     v = run_lesson("attention", out_dir=tmp_path, verbose=False, quick=True)
     assert v["q · k for k = [2, 0], [0, 3], [-1, 0]"] == [2.0, 0.0, -1.0]
+    assert "q · k for k = [2, 0], [0, 3], [-1, 0]" not in v.checked  # NumPy on literals: shown
     # row 3, x = [2, 0]: scores [2, 0, 2, 4] / √2, weights e^s / Σ e^s
     assert v["attention weights by the loops"][3] == pytest.approx([0.1573, 0.0382, 0.1573,
                                                                    0.6471], abs=1e-4)
@@ -173,7 +174,7 @@ def test_attention_quick(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not os.environ.get("GROUNDUP_DATA_DIR"), reason="needs Tiny Shakespeare")
+@pytest.mark.real_data("tinyshakespeare")
 def test_attention_trains_the_baby_gpt(tmp_path):
     v = run_lesson("attention", out_dir=tmp_path, verbose=False)
     assert v["mean loss of the last 10 iterations"] < 3.0  # from 4.18
