@@ -89,6 +89,16 @@ VALUES: dict[str, Value] = {
                  _positive_int),
     "eps": Value("--eps", "the finite-difference step", "a positive number", float, _positive),
     "tol": Value("--tol", "the tolerance", "a positive number", float, _positive),
+    "iters": Value("--iters", "the number of training iterations", "a positive integer",
+                   _integer, _positive_int),
+    "block_size": Value("--block-size", "the context length in tokens", "a positive integer",
+                        _integer, _positive_int),
+    "tokens": Value("--tokens", "the number of tokens to generate", "a positive integer",
+                    _integer, _positive_int),
+    "temperature": Value("--temperature", "the sampling temperature", "a positive number",
+                         float, _positive),
+    "top_k": Value("--top-k", "top-k sampling's k", "a positive integer", _integer,
+                   _positive_int),
 }  # fmt: skip
 
 
