@@ -6,6 +6,8 @@ groundup train --recipe mnist-adam --engine torch
 groundup train mnist --model cnn --channels 16,32 --kernel-size 3
 groundup train data.csv --target label --hidden 32 --epochs 50
 groundup train --resume runs/mnist-sgd-autograd-20260101-120000
+groundup train shakespeare              a character-level GPT (recipe shakespeare-char)
+groundup train notes.txt --iters 500    the same GPT on any UTF-8 text file
 """
 
 from __future__ import annotations
@@ -63,6 +65,10 @@ def register(subparsers) -> None:
                    help="what early stopping watches: test_loss (lower is better, the default) "
                    "or test_acc (higher is better); the training loss / accuracy without a test "
                    "set")  # fmt: skip
+    p.add_argument("--iters", type=value("iters"),
+                   help="language models: training iterations (default 2000)")
+    p.add_argument("--block-size", type=value("block_size"), metavar="T",
+                   help="language models: context length in characters (default 64)")
     p.add_argument("--target", metavar="COL", help="label column of a CSV file")
     p.add_argument("--delimiter", type=delimiter, metavar="D",
                    help="field separator of a CSV file: , ; | tab space ... (default: detected "
@@ -98,6 +104,14 @@ def run(args) -> int:
         return 0
     progress = not args.quiet
     plots = not args.no_plots
+    from groundup.runs_lm import is_lm_dataset, is_lm_run
+
+    if (args.resume and is_lm_run(args.resume)) or (not args.resume
+                                                     and is_lm_dataset(args.dataset)):
+        return _run_lm(args, plots)
+    if args.iters is not None or args.block_size is not None:
+        raise GroundupError("--iters and --block-size are for language models (groundup train "
+                            "shakespeare, or a .txt file); classifiers take --epochs")
     if args.resume:
         given = [f"--{k.replace('_', '-')}" for k in _CONFIG_OPTIONS
                  if getattr(args, k) is not None]
@@ -127,4 +141,25 @@ def run(args) -> int:
     m = result.metrics
     print(f"test accuracy {100 * m['accuracy']:.2f}% (loss {m['loss']:.4f}), train accuracy "
           f"{100 * m['train_accuracy']:.2f}%; run folder: {result.folder}")  # fmt: skip
+    return 0
+
+
+def _run_lm(args, plots: bool) -> int:
+    """``groundup train shakespeare`` / ``FILE.txt`` / ``--resume`` of a language-model run."""
+    from groundup.errors import GroundupError
+    from groundup.runs_lm import build_lm_config, resume_lm_run, train_lm_run
+
+    if args.resume:
+        resume_lm_run(args.resume, plots=plots)
+        return 0
+    unused = [f"--{k.replace('_', '-')}" for k in ("recipe", "model", "hidden", "channels",
+              "kernel_size", "activation", "optimizer", "momentum", "epochs", "batch_size",
+              "patience", "monitor", "target", "delimiter", "lr") if getattr(args, k) is not None]
+    if unused:
+        raise GroundupError(f"{', '.join(unused)} do not apply to a language model; it takes "
+                            "--iters, --block-size, --engine, --seed, --out")
+    cfg = build_lm_config(args.dataset, engine=args.engine, seed=args.seed,
+                          max_iters=args.iters, block_size=args.block_size,
+                          data_dir=args.data_dir)
+    train_lm_run(cfg, out=args.out, plots=plots)
     return 0
