@@ -5,12 +5,12 @@
   (c) autograd  groundup's Tensor / nn.Sequential / F.cross_entropy / optim.SGD
   (d) torch     PyTorch eager on tensors preloaded once (skipped if torch is not installed)
 
-All four start from the same float32 weights (groundup.weights.mlp_init) and see the same batches
-in the same order. Each trains a whole epoch ``--repeats`` times; within a repeat the engines run
-interleaved in slices of PAUSE_EVERY steps (so load on a shared machine hits all alike), and the
-best total per engine is kept; peak memory is measured afterwards over ``--memory-steps`` steps
-with tracemalloc (NumPy's allocations are visible to it, torch's are not). The final weights of
-every engine are compared with (a)'s, so a fast but wrong engine shows up.
+All four start from the same float32 weights (PyTorch's defaults, drawn by groundup.models) and see
+the same batches in the same order. Each trains a whole epoch ``--repeats`` times; within a repeat
+the engines run interleaved in slices of PAUSE_EVERY steps (so load on a shared machine hits all
+alike), and the best total per engine is kept; peak memory is measured afterwards over
+``--memory-steps`` steps with tracemalloc (NumPy's allocations are visible to it, torch's are not).
+The final weights of every engine are compared with (a)'s, so a fast but wrong engine shows up.
 
     python benchmarks/bench_mnist_epoch.py             # GROUNDUP_DATA_DIR=/path/to/data
 
@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 from _criteria import Criteria
 
-from groundup.weights import mlp_init
+from groundup.models.mlp import from_sizes
 
 SIZES = [784, 128, 10]
 PAUSE_EVERY = 94  # steps; each engine's epoch is a generator that pauses here so that the harness
@@ -246,7 +246,7 @@ def main() -> int:
         print(f"bench_mnist_epoch: no MNIST to train on: {exc}", file=sys.stderr)
         return 2
     batches = batch_order(len(X), args.batch_size, args.seed)
-    state = mlp_init(SIZES, seed=args.seed, dtype=np.float32)
+    state = from_sizes(SIZES).init_state(args.seed, dtype=np.float32)
     engines = {"numpy": numpy_epoch, "scratch": scratch_epoch, "autograd": autograd_epoch,
                "torch": torch_epoch}
     wanted = {"numpy", *args.engines.split(",")}

@@ -11,8 +11,9 @@ the time of ``groundup train mnist`` against the primer's own PyTorch loop, in o
 3. Test accuracy of both over ``--seeds`` seeds; mnist-adam (5 epochs) on the autograd engine.
 4. ``compare mnist-sgd``: scratch, autograd and torch from the same weights and batches.
 
-Each figure the README quotes is judged by a printed criterion, and the script exits 1 if one
-fails: groundup's whole run faster than the primer's loop; the engines within 0.2 points of test
+Each figure the README quotes is judged by a printed criterion, and the script exits 1 if one fails:
+groundup's whole run at most 0.4x the primer's loop (``--time-only`` measures just that,
+``--repeats`` times alternating, keeping each one's best); the engines within 0.2 points of test
 accuracy, 1e-3 of relative weight difference after the run and 1e-6 after one step; with the
 primer's 5 epochs, mnist-sgd >= 90.5% and within 0.5 points of the primer's loop (means over the
 seeds) and mnist-adam >= 97%. Without GROUNDUP_DATA_DIR it measures nothing and exits 2.
@@ -32,6 +33,7 @@ import time
 from _criteria import Criteria
 
 CLI = "import sys; from groundup.cli import main; sys.exit(main(sys.argv[1:]))"
+MAX_RATIO = 0.4  # the issue's criterion: whole process <= 0.4x the primer's loop as a process
 
 # The primer's loop, with torchvision's MNIST + ToTensor replaced by the same per-example work
 # (uint8 array -> PIL image -> float tensor / 255), since torchvision is not a dependency.
@@ -125,6 +127,10 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, default=3, help="seeds for the accuracy figures")
     parser.add_argument("--epochs", type=int, default=5, help="epochs (the primer: 5)")
     parser.add_argument("--json", help="also write the figures to this JSON file")
+    parser.add_argument("--time-only", action="store_true",
+                        help="only section 1: the two processes' times and their ratio")
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="time each process this many times (alternating) and keep the best")
     args = parser.parse_args()
     if not os.environ.get("GROUNDUP_DATA_DIR"):
         print("bench_train_mnist: nothing measured: set GROUNDUP_DATA_DIR to a folder with "
@@ -142,15 +148,23 @@ def main() -> int:
     figures: dict = {"epochs": args.epochs, "cpus": os.cpu_count()}
 
     print(f"== time: whole process, {args.epochs} epochs, data cached ==")
-    t_ours, acc0, out = groundup_train(["mnist", *ep, "--out", f"{work}/sgd-0"], work)
-    t_primer, pacc0 = primer_loop(0, args.epochs, work)
+    print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    t_ours = t_primer = float("inf")
+    for r in range(args.repeats):
+        t, acc0, out = groundup_train(["mnist", *ep, "--out", f"{work}/sgd-0-{r}"], work)
+        t_ours = min(t_ours, t)
+        t, pacc0 = primer_loop(0, args.epochs, work)
+        t_primer = min(t_primer, t)
     print(out.strip().splitlines()[-2])
-    figures.update(groundup_train_mnist_s=t_ours, primer_torch_loop_s=t_primer,
-                   ratio=t_ours / t_primer)  # fmt: skip
+    ratio = t_ours / t_primer
+    figures.update(groundup_train_mnist_s=t_ours, primer_torch_loop_s=t_primer, ratio=ratio)
     print(f"groundup train mnist (autograd): {t_ours:6.1f} s")
-    print(f"primer's PyTorch loop:           {t_primer:6.1f} s   ratio {t_ours / t_primer:.2f}")
-    criteria.check("groundup train mnist faster than the primer's loop", t_ours < t_primer,
-                   f"ratio {t_ours / t_primer:.2f}, must be < 1")
+    print(f"primer's PyTorch loop:           {t_primer:6.1f} s   ratio {ratio:.2f}")
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
+    criteria.check(f"groundup train mnist <= {MAX_RATIO}x the primer's loop", ratio <= MAX_RATIO,
+                   f"ratio {ratio:.2f}, must be <= {MAX_RATIO}")
+    if args.time_only:
+        return criteria.exit_code()
 
     print(f"\n== mnist-sgd test accuracy over {args.seeds} seed(s) ==")
     ours, theirs = [acc0], [pacc0]

@@ -70,30 +70,40 @@ def _drop(path: str):
     return edit
 
 
+def _layer(index: int, **fields):
+    def edit(cfg):
+        cfg["spec"]["layers"][index].update(fields)
+
+    return edit
+
+
 CONFIG_EDITS = [
     ("missing-run-epochs", _drop("run.epochs"), ("'run.epochs'", "missing")),
     ("missing-classes", _drop("classes"), ("'classes'", "missing")),
-    ("missing-spec-n-inputs", _drop("spec.n_inputs"), ("'spec.n_inputs'", "missing")),
+    ("missing-spec-input-shape", _drop("spec.input_shape"), ("'spec.input_shape'", "missing")),
     ("missing-optimizer-lr", _drop("run.optimizer.lr"), ("'run.optimizer.lr'", "missing")),
     ("missing-run-section", _drop("run"), ("'run'", "missing")),
     ("epochs-is-text", _set("run.epochs", "ten"), ("'run.epochs'", "integer", "'ten'")),
-    ("epochs-is-zero", _set("run.epochs", 0), ("'run.epochs'", "integer >= 1")),
-    ("seed-is-float", _set("run.seed", 1.5), ("'run.seed'", "integer")),
+    ("epochs-is-zero", _set("run.epochs", 0), ("'run.epochs'", "positive integer")),
+    ("seed-is-float", _set("run.seed", 1.5), ("'run.seed'", "whole number")),
     ("lr-is-text", _set("run.optimizer.lr", "fast"), ("'run.optimizer.lr'", "positive number")),
     ("lr-is-negative", _set("run.optimizer.lr", -1), ("'run.optimizer.lr'", "positive number")),
-    ("hidden-is-text", _set("spec.hidden", "8"), ("'spec.hidden'", "list of integers")),
+    ("layers-is-text", _set("spec.layers", "8"), ("'spec.layers'", "list of layers")),
     ("n-classes-is-null", _set("spec.n_classes", None), ("'spec.n_classes'", "integer")),
     ("batch-size-is-text", _set("run.batch_size", "big"), ("'run.batch_size'", "or null")),
     ("unknown-engine", _set("run.engine", "jax"), ("'run.engine'", "'jax'", "autograd")),
-    ("unknown-model", _set("run.model", "cnn"), ("'run.model'", "'cnn'", "mlp")),
+    ("unknown-model", _set("run.model", "perceptron"), ("'run.model'", "'perceptron'", "mlp")),
     ("unknown-optimizer", _set("run.optimizer.name", "lbfgs"), ("'run.optimizer.name'", "adam")),
-    ("unknown-activation", _set("spec.activation", "swish"), ("'spec.activation'", "relu")),
+    ("unknown-activation", _layer(1, name="swish"), ("'spec.layers'", "swish", "relu")),
+    ("unknown-layer-kind", _layer(1, kind="conv9"), ("'spec.layers'", "'conv9'")),
+    ("layers-do-not-fit", _layer(2, in_features=5), ("'spec.layers'", "takes 5 features")),
     ("unknown-preprocessing", _set("preprocess.kind", "magic"), ("'preprocess.kind'",)),
     ("fewer-classes", _set("classes", ["Adelie", "Gentoo"]), ("'classes'", "3 class names")),
     ("more-classes", _set("classes", ["a", "b", "c", "d"]), ("'classes'", "3 class names")),
     ("class-not-text", _set("classes", [1, 2, 3]), ("'classes'", "class names")),
     ("binary-with-3-classes", _set("spec.binary", True), ("'spec.binary'",)),
-    ("spec-hidden-not-run-hidden", _set("spec.hidden", [16]), ("'spec.hidden'", "run.hidden")),
+    ("spec-not-run-hidden", lambda c: _layer(0, out_features=16)(c) or _layer(2, in_features=16)(c),
+     ("'spec'", "run.hidden", "Linear(4, 8)")),
     ("mlp-without-hidden", _set("run.hidden", []), ("'run.hidden'",)),
     ("mean-too-short", _set("preprocess.mean", [0.0]), ("'preprocess.mean'", "4")),
     ("scale-zero", _set("preprocess.scale", [1, 1, 0, 1]), ("'preprocess.scale'", "positive")),
@@ -104,9 +114,18 @@ CONFIG_EDITS = [
 RESUME_EDITS = [  # keys valid on their own that no longer describe the checkpoint
     ("optimizer-changed", _set("run.optimizer.name", "rmsprop"), ("'run.optimizer'", "adam")),
     ("momentum-changed", _set("run.optimizer.momentum", 0.5), ("'run.optimizer'", "momentum")),
-    ("spec-not-the-data", lambda c: c["spec"].update(n_inputs=5) or c.update(feature_names=None)
-     or c["preprocess"].update(mean=[0] * 5, scale=[1] * 5), ("'spec'", "[5, 8, 3]", "[4, 8, 3]")),
+    ("spec-not-the-data", lambda c: c["spec"].update(input_shape=[5]) or _layer(0, in_features=5)(c)
+     or c.update(feature_names=None) or c["preprocess"].update(mean=[0] * 5, scale=[1] * 5),
+     ("'spec'", "Linear(5, 8)", "Linear(4, 8)")),
 ]  # fmt: skip
+OLD_EDITS = [  # the MLP-only "spec" of a run written by groundup 0.1.0, still checked key by key
+    ("missing-spec-n-inputs", _drop("spec.n_inputs"), ("'spec.n_inputs'", "missing")),
+    ("hidden-is-text", _set("spec.hidden", "8"), ("'spec.hidden'", "list of integers")),
+    ("unknown-activation", _set("spec.activation", "swish"), ("'spec.activation'", "relu")),
+    ("binary-with-3-classes", _set("spec.binary", True), ("'spec.binary'",)),
+    ("spec-hidden-not-run-hidden", _set("spec.hidden", [16]), ("'spec.hidden'", "run.hidden")),
+]
+OLD_RUN = Path(__file__).parent / "data" / "runs" / "penguins-mlp-0.1.0"
 CONFIG_TEXTS = [  # config.json replaced by text that is not a groundup config at all
     ("not-json", "{\"run\": {\"epochs\": 3,,}", ("config.json", "not valid JSON")),
     ("empty-file", "", ("config.json", "not valid JSON")),
@@ -114,16 +133,16 @@ CONFIG_TEXTS = [  # config.json replaced by text that is not a groundup config a
 ]
 
 
-def _config_case(cmd: str, case_id: str, edit, says) -> Case:
+def _config_case(cmd: str, case_id: str, edit, says, old: bool = False) -> Case:
     def make(tmp_path):
-        run = _copy_good(tmp_path)
+        run = Path(shutil.copytree(OLD_RUN, tmp_path / "run")) if old else _copy_good(tmp_path)
         path = run / "config.json"
         cfg = json.loads(path.read_text())
         edit(cfg)
         path.write_text(json.dumps(cfg))
         return COMMANDS[cmd](run)
 
-    return Case(f"{cmd}-config-{case_id}", make, ("config.json", *says))
+    return Case(f"{cmd}-config{'-0.1.0' if old else ''}-{case_id}", make, ("config.json", *says))
 
 
 def _config_text_case(cmd: str, case_id: str, text: str, says) -> Case:
@@ -279,6 +298,7 @@ CASES = [
     *(_config_case(c, i, e, s) for c in COMMANDS for i, e, s in CONFIG_EDITS),
     *(_config_text_case(c, i, t, s) for c in COMMANDS for i, t, s in CONFIG_TEXTS),
     *(_config_case("resume", i, e, s) for i, e, s in RESUME_EDITS),
+    *(_config_case(c, i, e, s, old=True) for c in COMMANDS for i, e, s in OLD_EDITS),
     *(_weights_case(c, i, e, s) for c in COMMANDS for i, e, s in WEIGHT_EDITS),
     *(_folder_case(c, i, w, s) for c in COMMANDS for i, w, s in FOLDER_CASES),
     *OTHER_CASES,

@@ -81,6 +81,12 @@ def test_train_help_documents_every_option(capsys):
         (["lesson", "run", "mnist", "--data-dir", "no/such/folder"], "no such folder"),
         (["train", "data.csv"], "no such CSV file"),
         (["predict", "nowhere", "x.png", "--top", "0"], "positive integer"),
+        (["train", "penguins", "--model", "cnn"], "needs images"),
+        (["train", "digits", "--model", "mlp", "--channels", "8"], "--channels does not apply"),
+        (["train", "digits", "--hidden", "8", "--kernel-size", "3"], "does not apply"),
+        (["train", "digits", "--kernel-size", "2"], "odd"),
+        (["train", "digits", "--channels", "8,0"], "positive integers"),
+        (["train", "digits", "--channels", "8,8,8,8"], "below one pixel"),
     ],
 )
 def test_bad_arguments_give_one_line_and_a_nonzero_exit(argv, message, capsys, tmp_path,
@@ -222,8 +228,9 @@ def test_gradcheck_passes_for_every_model(capsys):
     code, out, err = run_cli(["gradcheck"], capsys)
     assert code == 0, err
     assert "all gradients agree" in out
-    for model in ("logistic", "softmax", "mlp"):
+    for model in ("logistic", "softmax", "mlp", "cnn"):
         assert f"{model} [" in out
+    assert "Conv2d(1, 2, 3, padding=1)" in out
 
 
 def test_resume_a_finished_run_rewrites_its_outputs(penguins_run, capsys):
@@ -261,9 +268,10 @@ def test_list_recipes(capsys):
     code, out, _ = run_cli(["train", "--list-recipes"], capsys)
     assert code == 0
     for name in ("mnist-sgd", "mnist-adam", "cat-logreg", "blobs-logreg", "xor-mlp",
-                 "cancer-logistic", "cancer-mlp", "penguins-softmax", "penguins-mlp"):  # fmt: skip
+                 "cancer-logistic", "cancer-mlp", "penguins-softmax", "penguins-mlp",
+                 "mnist-cnn", "digits-cnn"):  # fmt: skip
         assert name in out
-    assert out.count("expect:") == 9
+    assert out.count("expect:") == 11
 
 
 def test_progress_bar_in_a_terminal(monkeypatch, capsys):
@@ -276,3 +284,38 @@ def test_progress_bar_in_a_terminal(monkeypatch, capsys):
     bar.print("Epoch 1/2: loss=0.5000")
     bar.close()
     assert not bar.active and "Epoch 1/2: loss=0.5000" in capsys.readouterr().out
+
+
+def test_a_cnn_run_draws_its_filters_and_feature_maps_and_predicts(tmp_path, capsys):
+    out = tmp_path / "cnn"
+    code, stdout, err = run_cli(["train", "digits", "--model", "cnn", "--channels", "4,8",
+                                 "--kernel-size", "3", "--epochs", "2", "--out", str(out),
+                                 "--quiet"], capsys)  # fmt: skip
+    assert code == 0, err
+    assert "Conv2d(1, 4, 3, padding=1)" in stdout and "Linear(32, 10)" in stdout  # 8 x 2 x 2
+    plots = {p.name for p in (out / "plots").iterdir()}
+    assert {"first_layer_filters.png", "feature_maps.png", "misclassified.png"} <= plots
+    assert "first_layer_weights.png" not in plots
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["run"]["channels"] == [4, 8] and cfg["spec"]["layers"][0]["kind"] == "conv2d"
+    code, stdout, err = run_cli(["evaluate", str(out)], capsys)
+    assert code == 0 and "Conv2d(4, 8, 3, padding=1)" in stdout, err
+    from PIL import Image
+
+    from groundup import data
+
+    ds = data.load("digits")
+    Image.fromarray(np.round(ds.X_test[0] * (255 / 16)).astype(np.uint8)).save(tmp_path / "d.png")
+    code, stdout, err = run_cli(["predict", str(out), str(tmp_path / "d.png")], capsys)
+    assert code == 0 and re.fullmatch(r".*d\.png: \d \(\d+\.\d%\)\n", stdout), err
+    code, stdout, err = run_cli(["train", "--resume", str(out), "--epochs", "3", "--quiet",
+                                 "--no-plots"], capsys)  # fmt: skip
+    assert code == 0 and "Epoch 3/3" in stdout, err
+
+
+def test_compare_a_cnn_recipe(capsys):
+    code, out, err = run_cli(["compare", "digits-cnn", "--epochs", "1",
+                              "--engines", "scratch,autograd"], capsys)  # fmt: skip
+    assert code == 0, err
+    assert "Conv2d(1, 16, 3, padding=1)" in out
+    assert float(re.search(r"largest weight difference (\S+)", out).group(1)) < 1e-5

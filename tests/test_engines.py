@@ -7,15 +7,22 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from groundup.engines.base import (
+from groundup.engines import OptimizerSpec, make_engine
+from groundup.errors import GroundupError
+from groundup.gradcheck import check_engine
+from groundup.models import (
+    Activation,
+    AvgPool2d,
+    Conv2d,
+    Dropout,
+    Flatten,
+    Head,
+    Linear,
     ModelSpec,
-    OptimizerSpec,
-    make_engine,
     mean_loss,
     predictions,
     probabilities,
 )
-from groundup.errors import GroundupError
 
 OPTIMIZERS = [
     OptimizerSpec("sgd", 0.1),
@@ -29,7 +36,12 @@ SPECS = [
     ModelSpec.for_model("softmax", 6, 3),
     ModelSpec.for_model("mlp", 6, 3, (8, 5), "tanh"),
     ModelSpec.for_model("mlp", 6, 2, (8,), "relu"),  # binary head: one logit
+    # convolutions: images of 1 x 4 x 4 (rows of 16 values), max and average pooling
+    ModelSpec.for_model("cnn", (1, 4, 4), 3, channels=(2, 3), kernel_size=3, activation="tanh"),
+    ModelSpec((2, 5, 5), (Conv2d(2, 3, 3, stride=2, padding=1), Activation("tanh"),
+                          AvgPool2d(2, stride=1), Flatten(), Linear(12, 2)), Head(2)),  # fmt: skip
 ]
+DROPOUT = ModelSpec((6,), (Linear(6, 8), Activation("tanh"), Dropout(0.4), Linear(8, 3)), Head(3))
 
 
 def data(spec, n=40, seed=0):
@@ -49,9 +61,10 @@ def train(engine, X, y, steps, batch=10):
 
 def test_model_spec_shapes_and_heads():
     mnist = ModelSpec.for_model("mlp", 784, 10, (128,))
-    assert mnist.sizes == [784, 128, 10]
+    assert mnist.parameter_shapes() == {"0.weight": (128, 784), "0.bias": (128,),
+                                        "2.weight": (10, 128), "2.bias": (10,)}
     assert mnist.n_parameters == 101_770  # the primer's count: 784*128 + 128 + 128*10 + 10
-    assert ModelSpec.for_model("logistic", 30, 2).sizes == [30, 1]
+    assert ModelSpec.for_model("logistic", 30, 2).parameter_shapes()["0.weight"] == (1, 30)
     assert ModelSpec.for_model("mlp", 30, 2, (64, 32)).binary  # 2 classes: one logit
     assert not ModelSpec.for_model("softmax", 4, 2).binary  # softmax keeps C logits
     assert math.isclose(mnist.chance_loss, math.log(10))
@@ -111,7 +124,7 @@ def test_loss_helpers_by_hand():
 
 
 @pytest.mark.parametrize("opt", OPTIMIZERS, ids=lambda o: f"{o.name}-{o.momentum}")
-@pytest.mark.parametrize("spec", SPECS, ids=lambda s: f"{s.sizes}")
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.summary())
 def test_scratch_and_autograd_agree_step_by_step(spec, opt):
     X, y = data(spec)
     init = spec.init_state(0)
@@ -179,3 +192,53 @@ def test_batched_logits_match_one_pass():
     np.testing.assert_array_equal(engine.batched_logits(X, 1000), np.concatenate(
         [engine.logits(X[:1000]), engine.logits(X[1000:2000]), engine.logits(X[2000:])]
     ))
+
+
+@pytest.mark.parametrize("engine_name", ["scratch", "autograd"])
+@pytest.mark.parametrize("spec", [*SPECS, DROPOUT], ids=lambda s: s.summary())
+def test_loss_and_grads_of_the_contract_match_central_differences(engine_name, spec):
+    X, y = data(spec, n=12)
+    engine = make_engine(engine_name, spec, spec.init_state(2, dtype=np.float64),
+                         OptimizerSpec(), seed=3)  # fmt: skip
+    before = engine.state_dict()
+    errors = check_engine(engine, X.astype(np.float64), y)
+    assert set(errors) == set(spec.parameter_shapes())
+    assert max(errors.values()) < 1e-6, errors
+    assert all(np.array_equal(before[k], v) for k, v in engine.state_dict().items())
+
+
+@pytest.mark.parametrize("engine_name", ["scratch", "autograd"])
+def test_train_step_is_loss_and_grads_plus_one_update(engine_name):
+    spec, opt = SPECS[2], OptimizerSpec("sgd", 0.5)
+    X, y = data(spec, n=10)
+    engine = make_engine(engine_name, spec, spec.init_state(0), opt)
+    w0 = engine.state_dict()
+    loss, grads = engine.loss_and_grads(X, y)
+    assert engine.train_step(X, y)[0] == loss and engine.steps == 1
+    for name, w in engine.state_dict().items():  # plain SGD: w1 = w0 - lr g
+        np.testing.assert_allclose(w, w0[name] - np.float32(0.5) * grads[name], rtol=1e-6,
+                                   atol=1e-7)  # fmt: skip
+
+
+def test_dropout_masks_are_the_same_in_every_engine_and_off_for_logits():
+    X, y = data(DROPOUT)
+    init = DROPOUT.init_state(0)
+    opt = OptimizerSpec("adam", 0.01)
+    engines = [make_engine(n, DROPOUT, init, opt, seed=5) for n in ("scratch", "autograd")]
+    losses = [train(e, X, y, 8) for e in engines]
+    np.testing.assert_allclose(losses[0], losses[1], rtol=1e-5)
+    a, b = (e.state_dict() for e in engines)
+    for k in a:
+        np.testing.assert_allclose(a[k], b[k], rtol=1e-5, atol=1e-6)
+    # training drops units (another seed, another loss); logits never do (equal on every call)
+    other = make_engine("scratch", DROPOUT, init, opt, seed=6)
+    fresh = make_engine("scratch", DROPOUT, init, opt, seed=5)
+    assert other.loss_and_grads(X, y)[0] != fresh.loss_and_grads(X, y)[0]
+    no_dropout = ModelSpec((6,), (DROPOUT.layers[0], DROPOUT.layers[1], DROPOUT.layers[3]),
+                           Head(3))  # fmt: skip
+    renamed = {"0.weight": init["0.weight"], "0.bias": init["0.bias"],
+               "2.weight": init["3.weight"], "2.bias": init["3.bias"]}  # fmt: skip
+    plain = make_engine("autograd", no_dropout, renamed, opt)
+    for e in (fresh, engines[1]):
+        np.testing.assert_array_equal(e.logits(X), e.logits(X))
+    np.testing.assert_allclose(fresh.logits(X), plain.logits(X), rtol=1e-6, atol=1e-7)

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.torch
 
 
 @pytest.mark.parametrize("opt", OPTIMIZERS, ids=lambda o: f"{o.name}-{o.momentum}")
-@pytest.mark.parametrize("spec", SPECS, ids=lambda s: f"{s.sizes}")
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.summary())
 def test_three_engines_agree_with_torch(spec, opt):
     X, y = data(spec)
     init = spec.init_state(0)
@@ -71,3 +71,29 @@ def test_missing_torch_names_the_extra(monkeypatch):
     spec = SPECS[0]
     with pytest.raises(MissingExtraError, match=r"pip install 'groundup\[torch\]'"):
         make_engine("torch", spec, spec.init_state(0), OptimizerSpec())
+
+
+def test_dropout_masks_agree_with_torch():
+    from test_engines import DROPOUT
+
+    X, y = data(DROPOUT)
+    init = DROPOUT.init_state(0)
+    opt = OptimizerSpec("adam", 0.01)
+    engines = {n: make_engine(n, DROPOUT, init, opt, seed=5) for n in ("scratch", "torch")}
+    losses = {n: train(e, X, y, 8) for n, e in engines.items()}
+    np.testing.assert_allclose(losses["scratch"], losses["torch"], rtol=1e-5)
+    ref = engines["torch"].state_dict()
+    for k, v in engines["scratch"].state_dict().items():
+        np.testing.assert_allclose(v, ref[k], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(engines["scratch"].logits(X), engines["torch"].logits(X),
+                               rtol=1e-5, atol=1e-6)  # fmt: skip
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.summary())
+def test_torch_loss_and_grads_match_central_differences_in_float64(spec):
+    from groundup.gradcheck import check_engine
+
+    X, y = data(spec, n=12)
+    engine = make_engine("torch", spec, spec.init_state(2, dtype=np.float64), OptimizerSpec())
+    errors = check_engine(engine, X.astype(np.float64), y)
+    assert max(errors.values()) < 1e-6, errors

@@ -169,11 +169,16 @@ def test_weight_images_mnist_grid(tmp_path):
     W = np.random.default_rng(0).standard_normal((128, 784))
     fig = plot.plot_weight_images(W, (28, 28), tmp_path / "w.png")
     assert_png(tmp_path / "w.png")
-    shown = [ax.images[0] for ax in fig.axes if ax.images]
-    assert len(shown) == 16
-    np.testing.assert_array_equal(shown[3].get_array(), W[3].reshape(28, 28))
+    (image,) = fig.axes[0].images  # the 16 units in one mosaic, one imshow
+    mosaic = np.ma.filled(image.get_array().astype(np.float64), np.nan)
+    windows = np.lib.stride_tricks.sliding_window_view(mosaic, (28, 28))
+    spots = [np.argwhere(np.all(windows == W[j].reshape(28, 28), axis=(2, 3))) for j in range(17)]
+    assert all(len(s) == 1 for s in spots[:16]) and len(spots[16]) == 0  # unit 16 is not shown
+    order = [tuple(s[0]) for s in spots[:16]]
+    assert order == sorted(order)  # units in reading order: row by row, left to right
+    assert [t.get_text() for t in fig.axes[0].texts] == [f"unit {j}" for j in range(16)]
     m = np.abs(W[:16]).max()
-    assert shown[0].get_clim() == (-m, m)  # diverging scale centred at 0
+    assert image.get_clim() == (-m, m)  # diverging scale centred at 0
     with pytest.raises(ShapeError, match="784"):
         plot.plot_weight_images(W[:, :700], (28, 28))
 
@@ -195,16 +200,40 @@ def test_misclassified_titles(tmp_path):
         images, y_true, y_pred, ["a", "b", "c"], tmp_path / "m.png", probs=np.full(12, 0.75)
     )
     assert_png(tmp_path / "m.png")
-    titles = [ax.get_title() for ax in fig.axes if ax.images]
+    titles = [t.get_text() for t in fig.axes[0].texts]
     assert len(titles) == 10  # max_images
     assert titles[:2] == ["a / b (0.75)", "b / c (0.75)"]
+    mosaic = np.ma.filled(fig.axes[0].images[0].get_array().astype(np.float64), np.nan)
+    windows = np.lib.stride_tricks.sliding_window_view(mosaic, (8, 8))
+    for j in (0, 9):  # each image shown on its own grey range, as imshow alone would
+        lo, hi = images[j].min(), images[j].max()
+        assert np.all(windows == ((images[j] - lo) / (hi - lo)), axis=(2, 3)).sum() == 1
     probs = np.array([[0.1, 0.9], [0.8, 0.2]])  # all class probabilities: the predicted one shows
     fig = plot.plot_misclassified(
         np.zeros((2, 4, 4, 3)), [0, 1], [1, 0], ["non-cat", "cat"], probs=probs
     )
-    assert [ax.get_title() for ax in fig.axes] == ["non-cat / cat (0.90)", "cat / non-cat (0.80)"]
+    assert [t.get_text() for t in fig.axes[0].texts] == ["non-cat / cat (0.90)",
+                                                         "cat / non-cat (0.80)"]  # fmt: skip
     with pytest.raises(ShapeError):
         plot.plot_misclassified(images, y_true[:3], y_pred, None)
+
+
+def test_feature_maps_show_the_input_and_every_channel(tmp_path):
+    rng = np.random.default_rng(3)
+    image = rng.integers(0, 256, (6, 6), dtype=np.uint8)
+    maps = np.abs(rng.standard_normal((5, 6, 6)))  # after a ReLU: >= 0
+    fig = plot.plot_feature_maps(image, maps, tmp_path / "f.png")
+    assert_png(tmp_path / "f.png")
+    left, right = fig.axes[:2]
+    assert left.get_title() == "input"
+    mosaic = np.ma.filled(right.images[0].get_array().astype(np.float64), np.nan)
+    windows = np.lib.stride_tricks.sliding_window_view(mosaic, (6, 6))
+    for c in range(5):  # each channel once, as computed
+        assert np.all(windows == maps[c], axis=(2, 3)).sum() == 1
+    assert [t.get_text() for t in right.texts] == [f"channel {c}" for c in range(5)]
+    assert right.images[0].get_clim() == (maps.min(), maps.max())  # one scale for all
+    with pytest.raises(ShapeError):
+        plot.plot_feature_maps(image, maps[0])
 
 
 # ----------------------------------------------------------------------------- lessons

@@ -249,7 +249,7 @@ def test_the_weights_are_checked_after_each_epoch(tmp_path):
     # that step reports (computed before it) is still finite, so no loss check can see it.
     rng = np.random.default_rng(0)
     X, y = rng.standard_normal((40, 2)).astype(np.float32), rng.integers(0, 2, 40)
-    spec = ModelSpec(2, 2, (4,), binary=True)
+    spec = ModelSpec.for_model("mlp", 2, 2, (4,))  # one logit: 2 classes
     eng = make_engine("scratch", spec, spec.init_state(0), OptimizerSpec("adam", 1e308))
     ckpt = Checkpointer(tmp_path / "ckpt", min_seconds=0)
     t = Trainer(eng, X, y, epochs=1, batch_size=None, callbacks=[ckpt], log=None)

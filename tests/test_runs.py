@@ -2,10 +2,12 @@
 exactly the weights of a run never interrupted."""
 
 import json
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -197,3 +199,60 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_cleanly(tmp_path, csv_problem):
                              "--no-plots"], capture_output=True, text=True)  # fmt: skip
     assert resume.returncode == 0, resume.stderr
     _assert_same_as_reference(out, reference)
+
+
+OLD_RUN = Path(__file__).parent / "data" / "runs" / "penguins-mlp-0.1.0"  # by groundup 0.1.0
+
+
+def test_a_run_written_before_models_had_layers_still_opens_and_resumes(tmp_path):
+    # its config.json and model.safetensors describe the model in the old MLP-only form
+    cfg = json.loads((OLD_RUN / "config.json").read_text())
+    assert "layers" not in cfg["spec"] and cfg["spec"]["hidden"] == [8]
+    recorded = json.loads((OLD_RUN / "metrics.json").read_text())
+    from groundup.runs import load_data
+    from groundup.train.report import classification_metrics
+
+    for engine in ("scratch", "autograd"):
+        opened = open_run(OLD_RUN, engine=engine)
+        assert list(opened.spec.parameter_shapes()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
+        prep = load_data(opened.config)
+        m = classification_metrics(opened.engine, prep.X_test, prep.y_test, opened.classes)
+        assert m["accuracy"] == recorded["accuracy"]
+        assert m["loss"] == pytest.approx(recorded["loss"], rel=1e-6)
+    # resuming it for 5 more epochs ends where 45 straight epochs of today's code end, bit for bit
+    run = tmp_path / "old"
+    shutil.copytree(OLD_RUN, run)
+    resume_run(run, epochs=45, log=quiet, plots=False)
+    config = build_config(recipe="penguins-mlp", hidden=(8,), epochs=45)
+    train_run(config, out=tmp_path / "new", log=quiet, plots=False)
+    old, new = (load_safetensors(p / "model.safetensors") for p in (run, tmp_path / "new"))
+    assert all(np.array_equal(old[k], new[k]) for k in new)
+
+
+def test_pixels_are_scaled_by_the_data_sets_own_largest_value():
+    from groundup import data
+    from groundup.train.prepare import prepare
+
+    digits = prepare(data.load("digits"), "pixels")  # stored as 0..16, not 0..255
+    assert digits.preprocess["max"] == 16 and digits.X_train.max() == 1.0
+    X = np.array([[[0, 4]], [[2, 1]]], dtype=np.uint8)  # a made-up 1x2 image set, values 0..4
+    ds = data.Dataset("four-levels", X, np.array([0, 1]), X[:0], np.array([], np.int64),
+                      ["a", "b"], image_shape=(1, 2), pixel_max=4)  # fmt: skip
+    np.testing.assert_array_equal(prepare(ds, "pixels").X_train, [[0, 1], [0.5, 0.25]])
+
+
+def test_colour_images_are_flattened_channels_first_for_a_cnn():
+    from groundup import data
+    from groundup.train.prepare import apply_preprocess, prepare
+
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 256, (6, 4, 5, 3), dtype=np.uint8)  # (N, H, W, RGB) as loaders give
+    ds = data.Dataset("rgb", X, np.arange(6) % 2, X[:2], np.array([0, 1]), ["a", "b"],
+                      image_shape=(4, 5, 3))  # fmt: skip
+    chw = prepare(ds, "pixels", channels_first=True)
+    assert chw.image_chw == (3, 4, 5)
+    want = X.transpose(0, 3, 1, 2).reshape(6, -1).astype(np.float32) / np.float32(255)
+    np.testing.assert_array_equal(chw.X_train, want)  # row = red plane, green plane, blue plane
+    np.testing.assert_array_equal(apply_preprocess(X, chw.preprocess), want)  # predict's path
+    hwc = prepare(ds, "pixels")  # an mlp keeps the loaders' layout
+    np.testing.assert_array_equal(hwc.X_train, X.reshape(6, -1) / np.float32(255))

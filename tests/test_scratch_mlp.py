@@ -8,9 +8,9 @@ from hypothesis import strategies as st
 from groundup.data import StandardScaler, load
 from groundup.errors import DataError, ShapeError
 from groundup.gradcheck import gradcheck
+from groundup.models.mlp import from_sizes
 from groundup.numerics import ACTIVATIONS
 from groundup.scratch import MLP, ArrayOptimizer
-from groundup.weights import mlp_init
 
 
 @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
@@ -28,7 +28,7 @@ def test_gradients_pass_gradcheck(activation, n_out):
 def test_layout_names_and_default_init_match_weights_module():
     net = MLP([784, 128, 10], seed=3)
     assert net.n_parameters == 101_770  # 784·128 + 128 + 128·10 + 10
-    expected = mlp_init([784, 128, 10], seed=3)
+    expected = from_sizes([784, 128, 10]).init_state(3)
     state = net.state_dict()
     assert list(state) == ["0.weight", "0.bias", "2.weight", "2.bias"]
     for name, value in expected.items():
@@ -50,7 +50,7 @@ def test_float32_in_float32_throughout():
 
 def test_load_state_dict_sets_the_dtype_and_checks_shapes():
     net = MLP([3, 4, 1], seed=0)
-    state64 = {k: v.astype(np.float64) for k, v in mlp_init([3, 4, 1], seed=9).items()}
+    state64 = {k: v.astype(np.float64) for k, v in from_sizes([3, 4, 1]).init_state(9).items()}
     net.load_state_dict(state64)
     assert net.dtype == np.float64
     np.testing.assert_array_equal(net.params["2.weight"], state64["2.weight"])

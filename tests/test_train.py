@@ -6,8 +6,9 @@ import math
 import numpy as np
 import pytest
 
-from groundup.engines.base import ModelSpec, OptimizerSpec, make_engine
+from groundup.engines import OptimizerSpec, make_engine
 from groundup.errors import DataError, TrainingError
+from groundup.models import Activation, Dropout, Head, Linear, ModelSpec
 from groundup.train import (
     Callback,
     Checkpointer,
@@ -32,12 +33,15 @@ def problem(n=300, d=5, C=3, seed=0):
 
 
 SPEC = ModelSpec.for_model("mlp", 5, 3, (16,))
+# dropout draws a mask per step: a resume must draw the masks the straight run drew
+DROPOUT = ModelSpec((5,), (Linear(5, 16), Activation("relu"), Dropout(0.3), Linear(16, 3)),
+                    Head(3))  # fmt: skip
 ADAM = OptimizerSpec("adam", 0.01)
 
 
-def trainer(engine="autograd", opt=ADAM, epochs=4, seed=0, **kw):
+def trainer(engine="autograd", opt=ADAM, epochs=4, seed=0, spec=SPEC, **kw):
     Xtr, ytr, Xte, yte = problem()
-    eng = make_engine(engine, SPEC, SPEC.init_state(seed), opt)
+    eng = make_engine(engine, spec, spec.init_state(seed), opt, seed)
     kw.setdefault("log", None)
     return Trainer(eng, Xtr, ytr, Xte, yte, epochs=epochs, batch_size=32, seed=seed, **kw)
 
@@ -221,18 +225,20 @@ class StopAt(Callback):
             trainer._sigint = True
 
 
+@pytest.mark.parametrize("spec", [SPEC, DROPOUT], ids=["mlp", "dropout"])
 @pytest.mark.parametrize("engine", ["scratch", "autograd"])
 @pytest.mark.parametrize("stop_at", [8, 13], ids=["epoch-boundary", "mid-epoch"])
-def test_interrupt_and_resume_is_exact(tmp_path, engine, stop_at):
-    straight = trainer(engine, epochs=4, callbacks=[Snapshots((0, 5, 20))])
+def test_interrupt_and_resume_is_exact(tmp_path, engine, stop_at, spec):
+    straight = trainer(engine, epochs=4, spec=spec, callbacks=[Snapshots((0, 5, 20))])
     straight.fit()
     ckpt_dir = tmp_path / "checkpoint"
-    first = trainer(engine, epochs=4, callbacks=[StopAt(stop_at), Checkpointer(ckpt_dir),
-                                                  Snapshots((0, 5, 20))])  # fmt: skip
+    first = trainer(engine, epochs=4, spec=spec, callbacks=[StopAt(stop_at),
+                    Checkpointer(ckpt_dir), Snapshots((0, 5, 20))])  # fmt: skip
     first.fit()
     assert first.interrupted and first.step == stop_at and has_checkpoint(ckpt_dir)
     snaps = Snapshots((0, 5, 20))
-    resumed = trainer(engine, epochs=4, seed=0, callbacks=[Checkpointer(ckpt_dir), snaps])
+    resumed = trainer(engine, epochs=4, seed=0, spec=spec,
+                      callbacks=[Checkpointer(ckpt_dir), snaps])  # fmt: skip
     resumed.fit(resume=load_checkpoint(ckpt_dir))
     assert same_state(straight.engine.state_dict(), resumed.engine.state_dict())
     for a, b in zip(straight.history, resumed.history, strict=True):

@@ -32,6 +32,13 @@ def test_mnist_adam_five_epochs_reaches_97_percent():
     assert history.last["test_acc"] >= 0.970
 
 
+def test_mnist_cnn_one_epoch_beats_every_mlp():
+    """conv 16 -> pool -> conv 32 -> pool -> linear, Adam: 97.2% after one epoch (98.6% after
+    the recipe's two), above the MLPs' five epochs (91.5% SGD, 97.5% Adam)."""
+    _, history = run_recipe("mnist-cnn", "autograd", epochs=1)
+    assert history.last["test_acc"] >= 0.965
+
+
 def test_compare_mnist_sgd_engines_agree():
     """One epoch, three engines from the same weights and batches: float32 rounding apart."""
     pytest.importorskip("torch")

@@ -88,6 +88,29 @@ def gradcheck(
     return errors
 
 
+def check_engine(
+    engine, X: np.ndarray, y: np.ndarray, eps: float = 1e-6, max_entries: int | None = None,
+    seed: int = 0,
+) -> dict[str, float]:
+    """:func:`gradcheck` of an engine's ``loss_and_grads(X, y)`` at its current weights.
+
+    Speaks only the engine contract (``state_dict``, ``load_state_dict``, ``loss_and_grads``), so
+    every engine is checked the same way; the engine must hold float64 weights (build it from
+    ``spec.init_state(seed, dtype=np.float64)``). Its weights are left as they were.
+    """
+    params = engine.state_dict()
+    before = {name: p.copy() for name, p in params.items()}
+
+    def loss_and_grads():
+        engine.load_state_dict(params)
+        return engine.loss_and_grads(X, y)
+
+    try:
+        return gradcheck(loss_and_grads, params, eps=eps, max_entries=max_entries, seed=seed)
+    finally:
+        engine.load_state_dict(before)
+
+
 def format_report(errors: dict[str, float], tol: float = 1e-6) -> str:
     """One line per parameter: name, worst relative error, and ok / FAIL against ``tol``."""
     width = max((len(n) for n in errors), default=4)

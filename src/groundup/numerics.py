@@ -288,18 +288,22 @@ def gelu_grad(z, approximate: str = "none") -> np.ndarray:
 
 
 class Activation(NamedTuple):
-    """An activation ``f`` with its derivative ``df``, both elementwise on the pre-activation z."""
+    """An activation ``f`` with its derivative ``df``, both elementwise on the pre-activation z,
+    and ``module``, the name of PyTorch's (and ``groundup.nn``'s) layer that applies it."""
 
     f: Callable[[np.ndarray], np.ndarray]
     df: Callable[[np.ndarray], np.ndarray]
+    module: str
 
 
+#: The one table of activations: the hand-derived engine uses ``f`` and ``df``, the autograd and
+#: torch engines the layer named ``module``; ``--activation`` offers its keys.
 ACTIVATIONS: dict[str, Activation] = {
-    "relu": Activation(relu, relu_grad),
-    "leaky_relu": Activation(leaky_relu, leaky_relu_grad),
-    "tanh": Activation(tanh, tanh_grad),
-    "sigmoid": Activation(sigmoid, sigmoid_grad),
-    "gelu": Activation(gelu, gelu_grad),
+    "relu": Activation(relu, relu_grad, "ReLU"),
+    "leaky_relu": Activation(leaky_relu, leaky_relu_grad, "LeakyReLU"),
+    "tanh": Activation(tanh, tanh_grad, "Tanh"),
+    "sigmoid": Activation(sigmoid, sigmoid_grad, "Sigmoid"),
+    "gelu": Activation(gelu, gelu_grad, "GELU"),
 }
 
 

@@ -20,6 +20,8 @@ recipe                    what it reproduces
 ``cancer-mlp``            primer 2: 30 -> 64 -> 32 -> 1 ReLU MLP, BCE with logits, Adam lr 1e-3
 ``penguins-softmax``      primer 2: softmax regression on the Palmer penguins (3 species)
 ``penguins-mlp``          primer 2: 4 -> 64 -> 32 -> 3 ReLU MLP, cross-entropy, Adam lr 1e-3
+``mnist-cnn``             beyond the primer: conv 16 -> pool -> conv 32 -> pool -> linear, Adam
+``digits-cnn``            the same network on the 8x8 digits, in seconds
 ========================  =========================================================================
 """
 
@@ -43,7 +45,7 @@ class Recipe:
 
     name: str
     dataset: str
-    model: str  # logistic | softmax | mlp
+    model: str  # a name of groundup.models.MODELS: logistic | softmax | mlp | cnn
     optimizer: str
     lr: float
     epochs: int
@@ -56,6 +58,8 @@ class Recipe:
     summary: str = ""
     expect: str = ""
     snapshot_steps: tuple[int, ...] = (0, 100, 500, 2000)
+    channels: tuple[int, ...] = ()  # a cnn's output channels, one conv + pool block each
+    kernel_size: int | None = None  # a cnn's kernel size
 
 
 RECIPES: dict[str, Recipe] = {
@@ -114,6 +118,21 @@ RECIPES: dict[str, Recipe] = {
             summary="4 -> 64 -> 32 -> 3 ReLU MLP, cross-entropy with integer targets, Adam lr "
             "1e-3, 200 full-batch epochs.",
             expect="about 98% test accuracy",
+        ),
+        Recipe(
+            "mnist-cnn", "mnist", "cnn", "adam", 1e-3, 2, 64, channels=(16, 32), kernel_size=3,
+            preprocess="pixels",
+            summary="A small convolutional network: 3x3 conv 16 -> ReLU -> 2x2 max pool -> 3x3 "
+            "conv 32 -> ReLU -> 2x2 max pool -> linear 1568 -> 10, Adam lr 1e-3, batch 64, "
+            "2 epochs.",
+            expect="about 98.5% test accuracy (the MLPs: 91-97%), a few minutes on one core",
+        ),
+        Recipe(
+            "digits-cnn", "digits", "cnn", "adam", 1e-3, 40, 32, channels=(16, 32),
+            kernel_size=3, preprocess="pixels",
+            summary="The mnist-cnn network on the 8x8 digits (8 -> 4 -> 2 pixels, linear 128 -> "
+            "10), Adam lr 1e-3, batch 32, 40 epochs.",
+            expect="about 98% test accuracy, in seconds",
         ),
     ]
 }

@@ -23,8 +23,11 @@ from typing import Any
 
 import numpy as np
 
-from groundup.engines.base import ACTIVATIONS, ENGINES, MODELS, OPTIMIZERS
-from groundup.errors import DataError
+from groundup import checks
+from groundup.engines import ENGINES, OPTIMIZERS
+from groundup.errors import DataError, GroundupError
+from groundup.models import MODELS, ModelSpec
+from groundup.numerics import ACTIVATIONS
 from groundup.train import guards
 from groundup.train.prepare import PREPROCESSINGS
 
@@ -97,6 +100,13 @@ def optional(field: Field) -> Field:
     return Field(lambda v: v is None or field.ok(v), f"{field.what} or null", None)
 
 
+def value(name: str, default=_REQUIRED) -> Field:
+    """A user-facing value, checked by its declaration in :data:`groundup.checks.VALUES` (the
+    rule the command line and the Python API apply)."""
+    row = checks.VALUES[name]
+    return Field(lambda v: checks.passes(name, v), row.expected, default)
+
+
 def section(schema: dict[str, Field]) -> Field:
     """A JSON object, itself checked key by key against ``schema``."""
     return Field(lambda v: isinstance(v, dict), "an object", _REQUIRED, schema)
@@ -104,8 +114,8 @@ def section(schema: dict[str, Field]) -> Field:
 
 OPTIMIZER = {
     "name": choice(OPTIMIZERS),
-    "lr": number(lambda v: v > 0, "a positive number"),
-    "momentum": number(lambda v: 0 <= v < 1, "a number in [0, 1)", 0.0),
+    "lr": value("lr"),
+    "momentum": value("momentum", 0.0),
     "weight_decay": optional(number(lambda v: v >= 0, "a number >= 0")),
     "betas": Field(
         lambda v: (
@@ -124,19 +134,33 @@ RUN = {
     "hidden": integers(1),
     "activation": choice(ACTIVATIONS),
     "optimizer": section(OPTIMIZER),
-    "epochs": integer(1),
-    "batch_size": optional(integer(1)),
+    "epochs": value("epochs"),
+    "batch_size": optional(value("batch_size")),
     "engine": choice(ENGINES),
-    "seed": integer(0),
+    "seed": value("seed"),
     "preprocess": choice(("auto", *PREPROCESSINGS)),
     "target": optional(text()),
     "data_dir": optional(text()),
     "snapshot_steps": integers(0, [0, 100, 500, 2000]),
-    "patience": optional(integer(1)),
+    "patience": optional(value("patience")),
     "monitor": choice(MONITORS, "test_loss"),
     "delimiter": optional(text()),  # of a CSV file; null: detected (groundup.data.csv_table)
+    "channels": integers(1, []),  # a cnn's; absent in runs of groundup 0.1.0
+    "kernel_size": optional(value("kernel_size")),
 }
-SPEC = {
+SPEC = {  # the model: layer specs and a head (groundup.models.ModelSpec.to_dict)
+    "input_shape": Field(
+        lambda v: isinstance(v, list) and len(v) > 0 and all(_is_int(s) and s >= 1 for s in v),
+        "a list of integers >= 1 (one example's shape)",
+    ),
+    "layers": Field(
+        lambda v: isinstance(v, list) and len(v) > 0 and all(isinstance(x, dict) for x in v),
+        "a list of layers, each an object with a 'kind'",
+    ),
+    "n_classes": integer(2),
+    "binary": Field(lambda v: isinstance(v, bool), "true or false", False),
+}
+SPEC_0_1 = {  # the MLP-only form groundup 0.1.0 wrote, still read
     "n_inputs": integer(1),
     "n_classes": integer(2),
     "hidden": integers(1, []),
@@ -147,7 +171,7 @@ PREPROCESS = {"kind": choice(PREPROCESSINGS)}
 CONFIG = {
     "groundup_version": text(),  # the marker of a run folder: see groundup.run_folder
     "run": section(RUN),
-    "spec": section(SPEC),
+    "spec": Field(lambda v: isinstance(v, dict), "an object"),  # checked by _check_spec
     "classes": Field(
         lambda v: isinstance(v, list) and all(isinstance(c, str) for c in v),
         "a list of class names",
@@ -184,17 +208,18 @@ def check_section(d: Any, schema: dict[str, Field], where: str, source) -> dict:
 def check_config(cfg: Any, source) -> dict:
     """A ``config.json`` checked against :data:`CONFIG`, then for agreement between its keys."""
     cfg = check_section(cfg, CONFIG, "", source)
-    run, spec, n = cfg["run"], cfg["spec"], cfg["spec"]["n_inputs"]
+    run = cfg["run"]
+    spec = cfg["spec"] = _check_spec_keys(cfg["spec"], source)
+    n = math.prod(spec["input_shape"]) if "layers" in spec else spec["n_inputs"]
+    takes_hidden = "hidden" in MODELS[run["model"]].options
     agree = [  # (key, whether it agrees, what it must be)
         ("classes", len(cfg["classes"]) == spec["n_classes"],
          f"{spec['n_classes']} class names (spec.n_classes), one per class the model outputs"),
         ("spec.binary", not spec["binary"] or spec["n_classes"] == 2,
          "false unless spec.n_classes is 2 (one logit is for two classes)"),
-        ("run.hidden", (run["model"] == "mlp") == bool(run["hidden"]),
+        ("run.hidden", takes_hidden == bool(run["hidden"]),
          "non-empty for an mlp and empty for logistic / softmax (run.model)"),
-        ("spec.hidden", spec["hidden"] == run["hidden"], f"equal to run.hidden {run['hidden']}"),
-        ("spec.activation", spec["activation"] == run["activation"],
-         f"equal to run.activation {run['activation']!r}"),
+        *_spec_agrees(spec, run, source),
         ("feature_names", cfg["feature_names"] is None or len(cfg["feature_names"]) == n,
          f"{n} names, one per input (spec.n_inputs)"),
         ("image_shape", cfg["image_shape"] is None or math.prod(cfg["image_shape"]) == n,
@@ -205,6 +230,42 @@ def check_config(cfg: Any, source) -> dict:
             raise _bad(source, key, what, _get(cfg, key))
     _check_preprocess(cfg["preprocess"], n, source)
     return cfg
+
+
+def _check_spec_keys(spec: dict, source) -> dict:
+    """The ``spec`` section's keys, in today's form (layers and a head) or groundup 0.1.0's."""
+    if "layers" not in spec and "input_shape" not in spec:
+        return check_section(spec, SPEC_0_1, "spec", source)
+    return check_section(spec, SPEC, "spec", source)
+
+
+def _spec_agrees(spec: dict, run: dict, source) -> list[tuple[str, bool, str]]:
+    """The spec is a model whose layers fit together, and the one run.model builds from
+    run.hidden and run.activation (checked after the head's keys)."""
+    if "layers" not in spec:  # groundup 0.1.0: the MLP's fields side by side
+        return [
+            ("spec.hidden", spec["hidden"] == run["hidden"],
+             f"equal to run.hidden {run['hidden']}"),
+            ("spec.activation", spec["activation"] == run["activation"],
+             f"equal to run.activation {run['activation']!r}"),
+        ]  # fmt: skip
+    if spec["binary"] and spec["n_classes"] != 2:
+        return []  # said first, as 'spec.binary'
+    try:
+        written = ModelSpec.from_dict(spec)
+    except (GroundupError, TypeError) as exc:  # TypeError: a layer with unknown fields
+        raise DataError(f"{source}: key 'spec.layers' does not describe a model ({exc})"
+                        f"{_FIX}") from None  # fmt: skip
+    try:
+        wanted = ModelSpec.for_model(
+            run["model"], written.input_shape, written.n_classes, tuple(run["hidden"]),
+            run["activation"], channels=tuple(run["channels"]), kernel_size=run["kernel_size"],
+        )  # fmt: skip
+    except GroundupError as exc:
+        return [("run", False, f"a model groundup can build ({exc})")]
+    return [("spec", written == wanted,
+             f"the {run['model']} that run.hidden, run.channels, run.kernel_size and "
+             f"run.activation describe: {wanted.summary()}")]
 
 
 def _check_preprocess(pre: dict, n_inputs: int, source) -> None:
@@ -225,10 +286,11 @@ def _check_preprocess(pre: dict, n_inputs: int, source) -> None:
 
 
 def check_weights(
-    state: dict[str, np.ndarray], expected: dict[str, np.ndarray], source, optimizer=None
+    state: dict[str, np.ndarray], expected: dict[str, tuple], source, optimizer=None
 ) -> None:
-    """Check a loaded state dict against the model's own (``spec.init_state``): the same names,
-    shapes, floating dtypes and, with ``optimizer`` given, finite values (else: diverged)."""
+    """Check a loaded state dict against the model's names and shapes
+    (``spec.parameter_shapes()``): the same names, shapes, floating dtypes and, with ``optimizer``
+    given, finite values (else: diverged)."""
     names = ", ".join(expected)
     for name, want in expected.items():
         if name not in state:
@@ -236,10 +298,10 @@ def check_weights(
                 f"{source}: tensor '{name}' is missing; the model in config.json has {names}{_FIX}"
             )
         got = state[name]
-        if got.shape != want.shape:
+        if tuple(got.shape) != tuple(want):
             raise DataError(
                 f"{source}: tensor '{name}' has shape {tuple(got.shape)}, the model "
-                f"in config.json needs {tuple(want.shape)}{_FIX}"
+                f"in config.json needs {tuple(want)}{_FIX}"
             )
         if not np.issubdtype(got.dtype, np.floating):
             raise DataError(

@@ -31,9 +31,12 @@ from pathlib import Path
 
 import numpy as np
 
-from groundup.engines.base import ENGINES, ModelSpec, OptimizerSpec, make_engine
+from groundup import checks
+from groundup.engines import ENGINES, OptimizerSpec, make_engine
 from groundup.errors import DataError, GroundupError
 from groundup.io import atomic_write_json, load_safetensors, save_safetensors
+from groundup.models import ModelSpec, get_model
+from groundup.models.memory import check_fits
 from groundup.recipes import DEFAULT_RECIPE, Recipe, get_recipe, recipe_for_dataset
 from groundup.run_folder import check_new_folder, read_config_json
 from groundup.run_schema import MONITORS, RUN, check_section, check_weights
@@ -69,7 +72,7 @@ class RunConfig:
     recipe: str
     dataset: str  # registry name or path to a CSV file
     model: str
-    hidden: tuple[int, ...]
+    hidden: tuple[int, ...]  # an mlp's widths; () for the other models
     activation: str
     optimizer: OptimizerSpec
     epochs: int
@@ -83,6 +86,8 @@ class RunConfig:
     patience: int | None = None  # early stopping: epochs without improvement of `monitor`
     monitor: str = "test_loss"  # test_loss (lower is better) or test_acc (higher is better)
     delimiter: str | None = None  # of a CSV file; None: detected (see groundup.data.csv_table)
+    channels: tuple[int, ...] = ()  # a cnn's output channels per block; () for the other models
+    kernel_size: int | None = None  # a cnn's convolution kernel size
 
     def to_dict(self) -> dict:
         return {
@@ -93,6 +98,7 @@ class RunConfig:
             "preprocess": self.preprocess, "target": self.target, "data_dir": self.data_dir,
             "snapshot_steps": list(self.snapshot_steps), "patience": self.patience,
             "monitor": self.monitor, "delimiter": self.delimiter,
+            "channels": list(self.channels), "kernel_size": self.kernel_size,
         }  # fmt: skip
 
     @classmethod
@@ -105,6 +111,7 @@ class RunConfig:
             OptimizerSpec.from_dict(d["optimizer"]), d["epochs"], d["batch_size"],
             d["engine"], d["seed"], d["preprocess"], d["target"], d["data_dir"],
             tuple(d["snapshot_steps"]), d["patience"], d["monitor"], d["delimiter"],
+            tuple(d["channels"]), d["kernel_size"],
         )  # fmt: skip
 
 
@@ -127,7 +134,8 @@ def build_config(
     epochs: int | None = None, batch_size: int | None = None, engine: str | None = None,
     seed: int | None = None, target: str | None = None, data_dir: str | None = None,
     full_batch: bool = False, patience: int | None = None, monitor: str | None = None,
-    delimiter: str | None = None,
+    delimiter: str | None = None, channels: tuple[int, ...] | None = None,
+    kernel_size: int | None = None,
 ) -> RunConfig:
     """Resolve a recipe, a data set and overrides into a :class:`RunConfig`.
 
@@ -154,15 +162,11 @@ def build_config(
     if is_csv_path(data):  # absolute, so evaluate / predict / --resume work from any folder
         data = str(Path(data).expanduser().absolute())
     preprocess = base.preprocess if data == base.dataset else "auto"  # auto: by the data's kind
-    if model is None and hidden:
-        model = "mlp"
+    if model is None and (hidden or channels or kernel_size):
+        model = "mlp" if hidden else "cnn"
     model = model or base.model
-    if model in ("logistic", "softmax"):
-        if hidden:
-            raise GroundupError(f"--hidden does not apply to --model {model}; use --model mlp")
-        hidden = ()
-    else:
-        hidden = tuple(hidden) if hidden else (base.hidden or (64, 32))
+    shape = _shape_options(model, base, hidden=hidden, channels=channels,
+                           kernel_size=kernel_size)  # fmt: skip
     opt_name = optimizer or base.optimizer
     if lr is None:
         lr = base.lr if opt_name == base.optimizer else DEFAULT_LR.get(opt_name, 0.01)
@@ -171,22 +175,20 @@ def build_config(
     engine = engine or "autograd"
     if engine not in ENGINES:
         raise GroundupError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
-    epochs = base.epochs if epochs is None else epochs
-    if epochs < 1:
-        raise GroundupError(f"--epochs must be at least 1, got {epochs}")
+    epochs = checks.check("epochs", base.epochs if epochs is None else epochs)
     if full_batch:
         batch_size = None
     elif batch_size is None:
         batch_size = base.batch_size
-    if batch_size is not None and batch_size < 1:
-        raise GroundupError(f"--batch-size must be at least 1, got {batch_size}")
-    if patience is not None and patience < 1:
-        raise GroundupError(f"--patience must be at least 1 epoch, got {patience}")
+    if batch_size is not None:
+        checks.check("batch_size", batch_size)
+    if patience is not None:
+        checks.check("patience", patience)
     monitor = monitor or "test_loss"
     if monitor not in MONITORS:
         raise GroundupError(f"--monitor must be one of {', '.join(MONITORS)}, got {monitor!r}")
-    if seed is not None and seed < 0:
-        raise GroundupError(f"--seed must be a non-negative integer, got {seed}")
+    if seed is not None:
+        checks.check("seed", seed)
     if delimiter is not None:
         if not is_csv_path(data):
             raise GroundupError(f"--delimiter applies to CSV files, not to the data set {data!r}")
@@ -194,14 +196,40 @@ def build_config(
 
         delimiter = parse_delimiter(delimiter)
     return RunConfig(
-        recipe=base.name, dataset=data, model=model, hidden=hidden,
+        recipe=base.name, dataset=data, model=model, hidden=shape["hidden"],
         activation=activation or base.activation,
         optimizer=OptimizerSpec(opt_name, float(lr), float(momentum)),
         epochs=int(epochs), batch_size=batch_size, engine=engine,
         seed=0 if seed is None else int(seed), preprocess=preprocess,
         target=target or base.target, data_dir=data_dir, snapshot_steps=base.snapshot_steps,
-        patience=patience, monitor=monitor, delimiter=delimiter,
+        patience=patience, monitor=monitor, delimiter=delimiter, channels=shape["channels"],
+        kernel_size=shape["kernel_size"],
     )  # fmt: skip
+
+
+#: The options that size a model, what a model not taking one records, and the model that does.
+_SHAPE_OPTIONS = {"hidden": ((), "mlp"), "channels": ((), "cnn"), "kernel_size": (None, "cnn")}
+
+
+def _shape_options(model: str, base: Recipe, **given) -> dict:
+    """``hidden``, ``channels`` and ``kernel_size`` for ``model``: the option given, else the
+    recipe's when it is this model, else the model's default; refused for a model without it."""
+    arch = get_model(model)
+    out = {}
+    for name, (absent, owner) in _SHAPE_OPTIONS.items():
+        value = given[name]
+        if name not in arch.options:
+            if value:
+                flag = "--" + name.replace("_", "-")
+                raise GroundupError(f"{flag} does not apply to --model {model}; use --model "
+                                    f"{owner}")  # fmt: skip
+            out[name] = absent
+            continue
+        if not value:
+            value = getattr(base, name) if base.model == model else None
+        value = value or arch.defaults[name]
+        out[name] = checks.check(name, tuple(value) if isinstance(value, list | tuple) else value)
+    return out
 
 
 def load_data(config: RunConfig, log=None) -> Prepared:
@@ -221,14 +249,32 @@ def load_data(config: RunConfig, log=None) -> Prepared:
                            log=log)  # fmt: skip
     else:
         ds = data.load(config.dataset, data_dir=config.data_dir)
-    return prepare(ds, config.preprocess)
+    return prepare(ds, config.preprocess, channels_first=get_model(config.model).images)
 
 
 def model_spec(config: RunConfig, prep: Prepared) -> ModelSpec:
-    """The network ``config`` asks for, sized to the prepared data (inputs, classes)."""
+    """The network ``config`` asks for, sized to the prepared data: images with their channels
+    (C, H, W) for a model that takes images, rows of features otherwise; the classes."""
+    shape = prep.n_features
+    if get_model(config.model).images:
+        if prep.image_chw is None:
+            raise GroundupError(f"--model {config.model} needs images, and {config.dataset} is "
+                                f"a table of features; use --model mlp")  # fmt: skip
+        shape = prep.image_chw
     return ModelSpec.for_model(
-        config.model, prep.n_features, prep.n_classes, config.hidden, config.activation
-    )
+        config.model, shape, prep.n_classes, config.hidden, config.activation,
+        channels=config.channels, kernel_size=config.kernel_size,
+    )  # fmt: skip
+
+
+def check_memory(spec: ModelSpec, optimizer: OptimizerSpec) -> None:
+    """Refuse, with the figure, a model whose training copies cannot fit in memory: the initial
+    weights, the engine's parameters, their gradients and the optimizer's buffers."""
+    copies = 3 + optimizer.n_buffers
+    n = optimizer.n_buffers
+    buffers = f" and {optimizer.name}'s {n} buffer{'s' * (n > 1)}" if n else ""
+    check_fits(spec.n_parameters, np.float32, copies,
+               f"training (initial weights, weights, gradients{buffers})")  # fmt: skip
 
 
 @dataclass
@@ -282,11 +328,12 @@ def train_run(
     folder = _new_folder(config, out)
     prep = load_data(config, log)
     spec = model_spec(config, prep)
+    check_memory(spec, config.optimizer)  # before anything is written or allocated
     atomic_write_json(folder / "config.json", config_json(config, spec, prep))
     log(
         f"{config.recipe}: {config.dataset} ({len(prep.X_train)} train / {len(prep.X_test)} "
-        f"test), {config.model} {spec.sizes}, {config.optimizer.name} lr {config.optimizer.lr:g}"
-        f", {config.engine} engine -> {folder}"
+        f"test), {spec.summary()}, {config.optimizer.name} lr {config.optimizer.lr:g}, "
+        f"{config.engine} engine -> {folder}"
     )
     return _train(folder, config, spec, prep, None, log, progress, plots)
 
@@ -315,7 +362,7 @@ def resume_run(
     if ckpt is not None:  # every check before the first write
         _check_resumable(folder, cfg, config, spec, ckpt)
         source = ckpt.path / "model.safetensors" if ckpt.path else ckpt_dir
-        check_weights(ckpt.model, spec.init_state(0), source, config.optimizer)
+        check_weights(ckpt.model, spec.parameter_shapes(), source, config.optimizer)
     if epochs is not None:
         config.epochs = cfg["run"]["epochs"] = int(epochs)
     if ckpt is None:
@@ -336,8 +383,8 @@ def _check_resumable(folder: Path, cfg: dict, config: RunConfig, spec: ModelSpec
     written = ModelSpec.from_dict(cfg["spec"])
     if written != spec:
         raise DataError(
-            f"{path}: key 'spec' (a {written.sizes} network) does not "
-            f"match the one {config.dataset} gives ({spec.sizes}); restore config.json, or, if "
+            f"{path}: key 'spec' ({written.summary()}) does not match the model "
+            f"{config.dataset} gives ({spec.summary()}); restore config.json, or, if "
             f"the data changed, train a new run"
         )
     saved = ckpt.state.get("optimizer")  # absent in checkpoints of groundup 0.1.0
@@ -353,7 +400,7 @@ def _check_resumable(folder: Path, cfg: dict, config: RunConfig, spec: ModelSpec
 def _train(folder, config, spec, prep, ckpt, log, progress, plots) -> RunResult:
     """Fit from the seeded initial weights, or from ``ckpt``; then write the run's outputs."""
     state = spec.init_state(config.seed) if ckpt is None else ckpt.model
-    engine = make_engine(config.engine, spec, state, config.optimizer)
+    engine = make_engine(config.engine, spec, state, config.optimizer, config.seed)
     snapshots = Snapshots(config.snapshot_steps) if spec.n_inputs == 2 else None
     trainer = _trainer(config, prep, engine, folder, log, progress, snapshots)
     trainer.fit(resume=ckpt)
@@ -429,14 +476,12 @@ class OpenRun:
     def probabilities(self, X: np.ndarray) -> np.ndarray:
         """Class probabilities of shape (m, C) for preprocessed inputs ``X`` of shape (m, d);
         the divergence message if the logits overflow (softmax would hide an infinity)."""
-        from groundup.engines.base import probabilities
-
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             z = self.engine.batched_logits(X)  # (m, n_outputs)
         if not np.isfinite(z).all():
             raise diverged("the model's logits are NaN or infinite on these inputs",
                            self.config.optimizer)  # fmt: skip
-        return probabilities(z, self.spec.binary)
+        return self.spec.head.probabilities(z)
 
 
 def open_run(folder: str | os.PathLike, engine: str | None = None) -> OpenRun:
@@ -456,8 +501,8 @@ def open_run(folder: str | os.PathLike, engine: str | None = None) -> OpenRun:
         )
     fix = f"Delete it and run groundup train --resume {folder}: that writes it again."
     state = load_safetensors(path, fix=fix)
-    check_weights(state, spec.init_state(0), path, config.optimizer)
-    eng = make_engine(engine or "autograd", spec, state, config.optimizer)
+    check_weights(state, spec.parameter_shapes(), path, config.optimizer)
+    eng = make_engine(engine or "autograd", spec, state, config.optimizer, config.seed)
     image_shape = tuple(meta["image_shape"]) if meta["image_shape"] else None
     return OpenRun(folder, config, spec, eng, meta["classes"], meta["preprocess"],
                    meta["feature_names"], image_shape)  # fmt: skip

@@ -17,8 +17,8 @@ from groundup import __version__
 from groundup.errors import GroundupError
 
 # Sub-command modules, in the order `groundup --help` lists them.
-COMMANDS = ["train", "evaluate", "predict", "compare", "gradcheck", "datasets", "lesson",
-            "playground"]
+COMMANDS = ["train", "evaluate", "predict", "generate", "compare", "gradcheck", "datasets",
+            "lesson", "playground"]
 
 
 class _Parser(argparse.ArgumentParser):

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from groundup.cli.train import existing_dir
-from groundup.engines.base import ENGINES
+from groundup.cli.args import existing_dir
+from groundup.engines import ENGINES
 
 
 def register(subparsers) -> None:
@@ -95,7 +95,7 @@ def run(args) -> int:
         pred = opened.engine.predict(X)
     if m["loss"] is not None:  # finite weights can still overflow the logits
         check_finite(m["loss"], f"the loss on {what}", opened.config.optimizer)
-    print(f"{opened.folder}: {opened.config.recipe}, {opened.spec.sizes}, on {what} "
+    print(f"{opened.folder}: {opened.config.recipe}, {opened.spec.summary()}, on {what} "
           f"({len(y)} examples)")  # fmt: skip
     print(f"accuracy {100 * m['accuracy']:.2f}%, loss {m['loss']:.4f}")
     print(metrics.classification_report(y, pred, labels=list(range(len(opened.classes))),

@@ -1,83 +1,88 @@
-"""``groundup gradcheck [MODEL]``: hand-derived and autograd gradients vs central differences.
+"""``groundup gradcheck [MODEL]``: every engine's gradients vs central differences.
 
-For each model (logistic, softmax, mlp) a small random problem is built in float64, and every
-parameter's gradient from the chosen engine is compared with ``(E(θ+ε) - E(θ-ε)) / 2ε``
-(:mod:`groundup.gradcheck`). The exit status is 1 if any error exceeds ``--tol``.
+For each model (logistic, softmax, mlp, cnn) a small random problem is built in float64 (6x6
+one-channel images for the cnn), and every
+parameter's gradient from the chosen engines (through the engine contract's ``loss_and_grads``)
+is compared with ``(E(θ+ε) - E(θ-ε)) / 2ε`` (:mod:`groundup.gradcheck`). The exit status is 1 if
+any error exceeds ``--tol``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from groundup.cli.train import hidden_sizes, non_negative_int, positive_float
-from groundup.engines.base import MODELS
+from groundup.cli.args import value
+from groundup.engines import ENGINES
+from groundup.models import MODELS
+from groundup.numerics import ACTIVATIONS
+
+#: ``--engine`` values besides the engines themselves.
+GROUPS = {"both": ("scratch", "autograd"), "all": ENGINES}
 
 
 def register(subparsers) -> None:
-    from groundup.engines.base import ACTIVATIONS
-
     p = subparsers.add_parser(
         "gradcheck",
         help="check a model's gradients against central differences (float64)",
-        description="Compare the analytic gradients of the scratch (hand-derived) or autograd "
-        "engine with central differences on a small random problem, in float64.",
+        description="Compare the analytic gradients of an engine (scratch: hand-derived, "
+        "autograd, torch) with central differences on a small random problem, in float64.",
     )
     p.add_argument("model", nargs="?", default="all", choices=[*MODELS, "all"],
-                   help="which model to check (default: all three)")  # fmt: skip
-    p.add_argument("--engine", choices=("scratch", "autograd", "both"), default="both",
-                   help="whose gradients to check (default both)")  # fmt: skip
-    p.add_argument("--hidden", type=hidden_sizes, default=(7, 5),
+                   help="which model to check (default: all of them)")  # fmt: skip
+    p.add_argument("--engine", choices=[*ENGINES, *GROUPS], default="both",
+                   help="whose gradients to check: an engine, both (scratch and autograd, the "
+                   "default) or all")  # fmt: skip
+    p.add_argument("--hidden", type=value("hidden"), default=(7, 5),
                    help="hidden widths of the mlp (default 7,5)")  # fmt: skip
-    p.add_argument("--activation", choices=ACTIVATIONS, default="tanh",
+    p.add_argument("--channels", type=value("channels"), default=(2, 3),
+                   help="channels of the cnn's blocks (default 2,3)")  # fmt: skip
+    p.add_argument("--kernel-size", type=value("kernel_size"), default=3,
+                   help="kernel size of the cnn (default 3)")  # fmt: skip
+    p.add_argument("--activation", choices=list(ACTIVATIONS), default="tanh",
                    help="activation of the mlp (default tanh: smooth, no kinks)")  # fmt: skip
-    p.add_argument("--eps", type=positive_float, default=1e-6, help="finite-difference step")
-    p.add_argument("--tol", type=positive_float, default=1e-6,
+    p.add_argument("--eps", type=value("eps"), default=1e-6, help="finite-difference step")
+    p.add_argument("--tol", type=value("tol"), default=1e-6,
                    help="largest acceptable relative error (default 1e-6)")  # fmt: skip
-    p.add_argument("--seed", type=non_negative_int, default=0,
+    p.add_argument("--seed", type=value("seed"), default=0,
                    help="seed for the problem and the weights")
     p.set_defaults(func=run)
 
 
-def problem(model: str, hidden, activation: str, seed: int):
+def problem(model: str, hidden, activation: str, seed: int, channels=(2, 3), kernel_size=3):
     """(spec, float64 state, X (m, d), y (m,)) for a small random classification problem."""
-    from groundup.engines.base import ModelSpec
+    from groundup.models import ModelSpec
 
     rng = np.random.default_rng(seed)
     n_classes = 2 if model == "logistic" else 3
-    spec = ModelSpec.for_model(model, 5, n_classes, hidden if model == "mlp" else (), activation)
-    X = rng.normal(size=(16, 5))
+    shape = (1, 6, 6) if MODELS[model].images else 5
+    spec = ModelSpec.for_model(model, shape, n_classes, hidden, activation, channels=channels,
+                               kernel_size=kernel_size)  # fmt: skip
+    X = rng.normal(size=(16, spec.n_inputs))
     y = rng.integers(0, n_classes, size=16)
     return spec, spec.init_state(seed, dtype=np.float64), X, y
 
 
-def loss_and_grads_fn(engine: str, spec, state, X, y):
-    """``(f, params)``: ``f()`` returns (loss, grads) at the current values of ``params``."""
-    if engine == "scratch":
-        from groundup.scratch.mlp import MLP
-
-        net = MLP(spec.sizes, activation=spec.activation)
-        net.load_state_dict(state)
-        return (lambda: net.loss_and_grads(X, y)), net.params
-    from groundup.engines.autograd import loss_and_grads
-
-    params = {k: np.array(v, copy=True) for k, v in state.items()}
-    return (lambda: loss_and_grads(spec, params, X, y)), params
-
-
 def run(args) -> int:
-    from groundup.gradcheck import gradcheck
+    from groundup.engines import OptimizerSpec, make_engine
+    from groundup.errors import MissingExtraError
+    from groundup.gradcheck import check_engine
 
-    models = MODELS if args.model == "all" else (args.model,)
-    engines = ("scratch", "autograd") if args.engine == "both" else (args.engine,)
+    models = list(MODELS) if args.model == "all" else [args.model]
+    engines = GROUPS.get(args.engine, (args.engine,))
     worst = 0.0
     for model in models:
-        spec, state, X, y = problem(model, args.hidden, args.activation, args.seed)
-        for engine in engines:
-            f, params = loss_and_grads_fn(engine, spec, state, X, y)
-            errors = gradcheck(f, params, eps=args.eps)
-            print(f"{model} {spec.sizes} ({engine}):")
-            for name, err in errors.items():
-                print(f"  {name:<10} worst relative error {err:.2e}  "
+        spec, state, X, y = problem(model, args.hidden, args.activation, args.seed,
+                                    args.channels, args.kernel_size)  # fmt: skip
+        for name in engines:
+            try:
+                engine = make_engine(name, spec, state, OptimizerSpec())
+            except MissingExtraError as exc:
+                print(f"{model} ({name}): skipped, {exc}")
+                continue
+            errors = check_engine(engine, X, y, eps=args.eps)
+            print(f"{model} [{spec.summary()}] ({name}):")
+            for param, err in errors.items():
+                print(f"  {param:<10} worst relative error {err:.2e}  "
                       f"{'ok' if err < args.tol else 'FAIL'}")  # fmt: skip
             worst = max(worst, *errors.values())
     verdict = "all gradients agree" if worst < args.tol else "some gradients are WRONG"

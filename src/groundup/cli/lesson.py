@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from groundup.cli.train import existing_dir
+from groundup.cli.args import existing_dir
 
 
 def register(subparsers) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from groundup.cli.train import delimiter, positive_int
+from groundup.cli.args import delimiter, value
 
 
 def register(subparsers) -> None:
@@ -32,7 +32,7 @@ def register(subparsers) -> None:
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or CSV files")
     p.add_argument("--invert", action="store_true",
                    help="invert grey levels (dark ink on white paper -> MNIST's light on dark)")
-    p.add_argument("--top", type=positive_int, default=1, metavar="K",
+    p.add_argument("--top", type=value("top"), default=1, metavar="K",
                    help="print the K most likely classes (default 1)")
     p.add_argument("--delimiter", type=delimiter, metavar="D",
                    help="field separator of the CSV files (default: detected among , ; tab |)")

@@ -3,17 +3,19 @@
 groundup train                          default recipe (penguins-mlp), embedded data, offline
 groundup train mnist                    the primer's MNIST run (mnist-sgd) on the autograd engine
 groundup train --recipe mnist-adam --engine torch
+groundup train mnist --model cnn --channels 16,32 --kernel-size 3
 groundup train data.csv --target label --hidden 32 --epochs 50
 groundup train --resume runs/mnist-sgd-autograd-20260101-120000
+groundup train shakespeare              a character-level GPT (recipe shakespeare-char)
+groundup train notes.txt --iters 500    the same GPT on any UTF-8 text file
 """
 
 from __future__ import annotations
 
-import argparse
-import math
-import os
-
-from groundup.engines.base import ACTIVATIONS, ENGINES, MODELS, OPTIMIZERS
+from groundup.cli.args import batch_size, delimiter, existing_dir, value
+from groundup.engines import ENGINES, OPTIMIZERS
+from groundup.models import MODELS
+from groundup.numerics import ACTIVATIONS
 
 
 def register(subparsers) -> None:
@@ -33,30 +35,40 @@ def register(subparsers) -> None:
                    "'groundup datasets'), a path to a CSV file, or a recipe name")  # fmt: skip
     p.add_argument("--recipe", choices=list(RECIPES), metavar="R",
                    help=f"named configuration: {', '.join(RECIPES)}")  # fmt: skip
-    p.add_argument("--model", choices=MODELS,
-                   help="logistic (1 logit), softmax (C logits) or mlp (hidden layers)")
-    p.add_argument("--hidden", type=hidden_sizes, metavar="H1,H2",
+    p.add_argument("--model", choices=list(MODELS),
+                   help="; ".join(f"{m.name}: {m.summary}" for m in MODELS.values()))
+    p.add_argument("--hidden", type=value("hidden"), metavar="H1,H2",
                    help="hidden layer widths for an mlp, e.g. 64,32 (implies --model mlp)")
-    p.add_argument("--activation", choices=ACTIVATIONS, help="non-linearity between layers")
+    p.add_argument("--channels", type=value("channels"), metavar="C1,C2",
+                   help="output channels of a cnn's convolution blocks (each conv, activation, "
+                   "2x2 max pooling), e.g. 16,32 (implies --model cnn)")  # fmt: skip
+    p.add_argument("--kernel-size", type=value("kernel_size"), metavar="K",
+                   help="a cnn's convolution kernel size, odd (default 3; implies --model cnn)")
+    p.add_argument("--activation", choices=list(ACTIVATIONS), help="non-linearity between layers")
     p.add_argument("--optimizer", choices=OPTIMIZERS, help="update rule (PyTorch's)")
-    p.add_argument("--lr", type=positive_float,
+    p.add_argument("--lr", type=value("lr"),
                    help="learning rate (default: the recipe's, else PyTorch's for the optimizer)")
-    p.add_argument("--momentum", type=fraction, help="momentum for sgd / rmsprop (default 0)")
-    p.add_argument("--epochs", type=positive_int,
+    p.add_argument("--momentum", type=value("momentum"),
+                   help="momentum for sgd / rmsprop (default 0)")
+    p.add_argument("--epochs", type=value("epochs"),
                    help="passes over the training set (with --resume: extend the run to this many)")
     p.add_argument("--batch-size", type=batch_size, metavar="N|full",
                    help="examples per step, or 'full' for full-batch gradient descent")
     p.add_argument("--engine", choices=ENGINES,
                    help="how gradients are computed (default autograd; torch needs the extra)")
-    p.add_argument("--seed", type=non_negative_int,
+    p.add_argument("--seed", type=value("seed"),
                    help="seed for the initial weights and the batch order (default 0)")
-    p.add_argument("--patience", type=positive_int, metavar="N",
+    p.add_argument("--patience", type=value("patience"), metavar="N",
                    help="early stopping: stop when --monitor has not improved for N epochs in a "
                    "row (default: no early stopping)")  # fmt: skip
     p.add_argument("--monitor", choices=MONITORS,
                    help="what early stopping watches: test_loss (lower is better, the default) "
                    "or test_acc (higher is better); the training loss / accuracy without a test "
                    "set")  # fmt: skip
+    p.add_argument("--iters", type=value("iters"),
+                   help="language models: training iterations (default 2000)")
+    p.add_argument("--block-size", type=value("block_size"), metavar="T",
+                   help="language models: context length in characters (default 64)")
     p.add_argument("--target", metavar="COL", help="label column of a CSV file")
     p.add_argument("--delimiter", type=delimiter, metavar="D",
                    help="field separator of a CSV file: , ; | tab space ... (default: detected "
@@ -77,7 +89,7 @@ def register(subparsers) -> None:
 _CONFIG_OPTIONS = (
     "dataset", "recipe", "model", "hidden", "activation", "optimizer", "lr", "momentum",
     "batch_size", "engine", "seed", "target", "data_dir", "out", "patience", "monitor",
-    "delimiter",
+    "delimiter", "channels", "kernel_size",
 )  # fmt: skip
 
 
@@ -92,6 +104,14 @@ def run(args) -> int:
         return 0
     progress = not args.quiet
     plots = not args.no_plots
+    from groundup.runs_lm import is_lm_dataset, is_lm_run
+
+    if (args.resume and is_lm_run(args.resume)) or (not args.resume
+                                                     and is_lm_dataset(args.dataset)):
+        return _run_lm(args, plots)
+    if args.iters is not None or args.block_size is not None:
+        raise GroundupError("--iters and --block-size are for language models (groundup train "
+                            "shakespeare, or a .txt file); classifiers take --epochs")
     if args.resume:
         given = [f"--{k.replace('_', '-')}" for k in _CONFIG_OPTIONS
                  if getattr(args, k) is not None]
@@ -112,7 +132,8 @@ def run(args) -> int:
             batch_size=None if args.batch_size == "full" else args.batch_size,
             full_batch=args.batch_size == "full", engine=args.engine, seed=args.seed,
             target=args.target, data_dir=args.data_dir, patience=args.patience,
-            monitor=args.monitor, delimiter=args.delimiter,
+            monitor=args.monitor, delimiter=args.delimiter, channels=args.channels,
+            kernel_size=args.kernel_size,
         )  # fmt: skip
         result = train_run(config, out=args.out, progress=progress, plots=plots)
     if result.interrupted:
@@ -123,69 +144,22 @@ def run(args) -> int:
     return 0
 
 
-# -- argument types, shared with the other training sub-commands ---------------------------
-def hidden_sizes(text: str) -> tuple[int, ...]:
-    """``"64,32"`` -> ``(64, 32)``."""
-    try:
-        sizes = tuple(int(part) for part in text.replace(" ", "").split(",") if part)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated layer widths such as 64,32, got {text!r}"
-        ) from None
-    if not sizes or any(s < 1 for s in sizes):
-        raise argparse.ArgumentTypeError(f"layer widths must be positive integers, got {text!r}")
-    return sizes
+def _run_lm(args, plots: bool) -> int:
+    """``groundup train shakespeare`` / ``FILE.txt`` / ``--resume`` of a language-model run."""
+    from groundup.errors import GroundupError
+    from groundup.runs_lm import build_lm_config, resume_lm_run, train_lm_run
 
-
-def _number(text: str, cast, ok, expected: str):
-    """``cast(text)`` if it parses and passes ``ok``, else argparse's one-line error."""
-    try:
-        value = cast(text)
-    except ValueError:
-        value = None
-    if value is None or not ok(value):
-        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
-    return value
-
-
-def positive_int(text: str) -> int:
-    """An integer >= 1."""
-    return _number(text, int, lambda v: v >= 1, "a positive integer")
-
-
-def non_negative_int(text: str) -> int:
-    """A whole number >= 0 (NumPy's generators take no negative seeds)."""
-    return _number(text, int, lambda v: v >= 0, "a whole number >= 0")
-
-
-def positive_float(text: str) -> float:
-    """A finite number > 0 (not nan, not inf)."""
-    return _number(text, float, lambda v: 0 < v < math.inf, "a positive number")
-
-
-def fraction(text: str) -> float:
-    """A number in [0, 1) (momentum)."""
-    return _number(text, float, lambda v: 0 <= v < 1, "a number in [0, 1)")
-
-
-def batch_size(text: str) -> int | str:
-    """A positive integer, or ``full`` for full-batch gradient descent."""
-    return "full" if text.lower() in ("full", "all") else positive_int(text)
-
-
-def delimiter(text: str) -> str:
-    """One character (``;``), or a name: ``tab``, ``space``, ``comma``, ``semicolon``, ``pipe``."""
-    from groundup.data.csv_table import parse_delimiter
-    from groundup.errors import DataError
-
-    try:
-        return parse_delimiter(text)
-    except DataError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def existing_dir(text: str) -> str:
-    """A folder that exists (a mistyped --data-dir would otherwise fall back silently)."""
-    if not os.path.isdir(os.path.expanduser(text)):
-        raise argparse.ArgumentTypeError(f"no such folder: {text!r}")
-    return text
+    if args.resume:
+        resume_lm_run(args.resume, plots=plots)
+        return 0
+    unused = [f"--{k.replace('_', '-')}" for k in ("recipe", "model", "hidden", "channels",
+              "kernel_size", "activation", "optimizer", "momentum", "epochs", "batch_size",
+              "patience", "monitor", "target", "delimiter", "lr") if getattr(args, k) is not None]
+    if unused:
+        raise GroundupError(f"{', '.join(unused)} do not apply to a language model; it takes "
+                            "--iters, --block-size, --engine, --seed, --out")
+    cfg = build_lm_config(args.dataset, engine=args.engine, seed=args.seed,
+                          max_iters=args.iters, block_size=args.block_size,
+                          data_dir=args.data_dir)
+    train_lm_run(cfg, out=args.out, plots=plots)
+    return 0

@@ -39,6 +39,9 @@ class Dataset:
         Column names of a tabular ``X``; None for images.
     image_shape : tuple or None
         ``(H, W)`` or ``(H, W, 3)`` for images; None for tabular data.
+    pixel_max : int
+        The largest value a pixel can take (255 for 8-bit images, 16 for ``digits``); images are
+        divided by it to lie in [0, 1].
     """
 
     name: str
@@ -50,6 +53,7 @@ class Dataset:
     description: str = ""
     feature_names: list[str] | None = None
     image_shape: tuple | None = None
+    pixel_max: int = 255
 
     @property
     def n_classes(self) -> int:
@@ -101,6 +105,7 @@ def split_dataset(
     test_size=0.2,
     random_state=42,
     stratify: bool = True,
+    pixel_max: int = 255,
 ) -> Dataset:
     """A :class:`Dataset` from one ``(X, y)``: stratified split, ``test_size=0`` keeps all in train.
 
@@ -131,4 +136,5 @@ def split_dataset(
         description + how,
         feature_names,
         image_shape,
+        pixel_max,
     )

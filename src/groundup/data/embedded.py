@@ -116,4 +116,5 @@ def load_digits(test_size=0.2, random_state=42) -> Dataset:
         (8, 8),
         test_size,
         random_state,
+        pixel_max=16,
     )

@@ -19,6 +19,13 @@ import numpy as np
 from groundup.errors import DataError, ShapeError
 
 
+def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
+    """The shuffled order of ``n`` examples in epoch ``epoch`` of a run seeded ``seed``:
+    ``np.random.default_rng([seed, epoch]).permutation(n)``, the one seeded batch order of
+    groundup (the DataLoader, the training loop and the scratch models' ``fit`` all use it)."""
+    return np.random.default_rng([seed, epoch]).permutation(n)
+
+
 class TensorDataset:
     """Arrays that share their first dimension, indexed together.
 
@@ -97,7 +104,7 @@ class DataLoader:
         """The example indices of epoch ``epoch``, of shape (n,)."""
         n = len(self.dataset)
         if self.shuffle:
-            return np.random.default_rng([self.seed, epoch]).permutation(n)
+            return epoch_order(n, self.seed, epoch)
         return np.arange(n)
 
     def __len__(self) -> int:

@@ -7,8 +7,9 @@ The training step is the four lines every PyTorch user knows::
     loss.backward()                       # reverse-mode: fills p.grad for every parameter
     optimizer.step()                      # the rule of groundup.optim (PyTorch's)
 
-with ``model = nn.Sequential(nn.Linear, act, ..., nn.Linear)`` from :mod:`groundup.nn`. This is
-the hot path of ``groundup train mnist``: per step it allocates only what the graph needs.
+with ``model = nn.Sequential(...)`` of :mod:`groundup.nn` layers, one per layer spec, from the
+table :data:`LAYERS`. This is the hot path of ``groundup train mnist``: per step it allocates
+only what the graph needs.
 """
 
 from __future__ import annotations
@@ -17,57 +18,46 @@ import numpy as np
 
 from groundup import nn, optim
 from groundup.autograd import Tensor, no_grad
-from groundup.engines.base import (
-    Engine,
-    ModelSpec,
-    OptimizerSpec,
-    flatten_optimizer_state,
-    nest_optimizer_state,
-)
+from groundup.engines.base import Engine, flatten_optimizer_state, nest_optimizer_state
 from groundup.nn import functional as F
+from groundup.numerics import ACTIVATIONS
 
-__all__ = ["AutogradEngine", "build_model", "loss_and_grads"]
-
-_ACTIVATIONS = {
-    "relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid,
-    "gelu": nn.GELU,
-}  # fmt: skip
+__all__ = ["LAYERS", "AutogradEngine"]
 
 
-def build_model(spec: ModelSpec, dtype=np.float32) -> nn.Sequential:
-    """``nn.Sequential(Linear, act, ..., Linear)`` for ``spec`` (weights to be loaded)."""
-    layers = []
-    sizes = spec.sizes
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-        layers.append(nn.Linear(n_in, n_out, dtype=dtype))
-        if i < len(sizes) - 2:
-            layers.append(_ACTIVATIONS[spec.activation]())
-    return nn.Sequential(*layers)
+class SeededDropout(nn.Module):
+    """``nn.Dropout`` whose masks come from the engine's :meth:`Engine.dropout_rng` (the masks
+    every engine draws, see :class:`groundup.models.Dropout`)."""
+
+    def __init__(self, spec, index: int, engine: Engine):
+        super().__init__()
+        self.spec, self.index, self.engine = spec, index, engine
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not self.training:
+            return x
+        mask = self.spec.mask(x.data.shape, self.engine.dropout_rng(self.index), x.data.dtype)
+        return x * Tensor(mask)
 
 
-def build_optimizer(params, opt: OptimizerSpec):
+#: The autograd engine's table: layer kind -> ``f(layer spec, index, engine)`` -> nn.Module.
+LAYERS = {
+    "linear": lambda s, i, e: nn.Linear(s.in_features, s.out_features, dtype=e.dtype),
+    "activation": lambda s, i, e: getattr(nn, ACTIVATIONS[s.name].module)(),
+    "flatten": lambda s, i, e: nn.Flatten(),
+    "dropout": lambda s, i, e: SeededDropout(s, i, e),
+    "conv2d": lambda s, i, e: nn.Conv2d(s.in_channels, s.out_channels, s.kernel_size, s.stride,
+                                        s.padding, dtype=e.dtype),  # fmt: skip
+    "max_pool2d": lambda s, i, e: nn.MaxPool2d(s.kernel_size, s.stride, s.padding),
+    "avg_pool2d": lambda s, i, e: nn.AvgPool2d(s.kernel_size, s.stride, s.padding),
+}
+
+
+def build_optimizer(params, opt):
     """The :mod:`groundup.optim` optimizer (PyTorch's rule and defaults) that ``opt`` names."""
     classes = {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW,
                "rmsprop": optim.RMSprop}  # fmt: skip
     return classes[opt.name](params, **opt.hyperparameters())
-
-
-def _loss(z: Tensor, yb: np.ndarray, binary: bool) -> Tensor:
-    """Mean BCE from one logit per example (targets as floats of shape (m, 1)), else mean
-    cross-entropy over C logits with integer targets."""
-    if binary:
-        return F.binary_cross_entropy_with_logits(z, yb.astype(z.data.dtype).reshape(-1, 1))
-    return F.cross_entropy(z, yb)
-
-
-def loss_and_grads(spec: ModelSpec, params: dict[str, np.ndarray], X, y):
-    """Loss and gradients (by backward) at ``params`` (float64 for gradient checks)."""
-    dtype = next(iter(params.values())).dtype
-    model = build_model(spec, dtype)
-    model.load_state_dict(params)
-    loss = _loss(model(Tensor(np.asarray(X, dtype=dtype))), np.asarray(y), spec.binary)
-    loss.backward()
-    return float(loss.data), {name: p.grad for name, p in model.named_parameters()}
 
 
 class AutogradEngine(Engine):
@@ -75,31 +65,56 @@ class AutogradEngine(Engine):
 
     name = "autograd"
 
-    def __init__(self, spec: ModelSpec, state: dict[str, np.ndarray], optimizer: OptimizerSpec):
-        super().__init__(spec, state, optimizer)
-        self.model = build_model(spec)
+    def __init__(self, spec, state, optimizer, seed=0):
+        super().__init__(spec, state, optimizer, seed)
+        self.model = nn.Sequential(*(LAYERS[s.kind](s, i, self) for i, s in enumerate(spec.layers)))
         self.load_state_dict(state)
         self.names = [name for name, _ in self.model.named_parameters()]
         self.optimizer = build_optimizer(self.model.parameters(), optimizer)
 
+    def _loss(self, z: Tensor, y: np.ndarray) -> Tensor:
+        """Mean BCE from one logit per example (targets as floats of shape (m, 1)), else mean
+        cross-entropy over C logits with integer targets."""
+        if self.spec.binary:
+            return F.binary_cross_entropy_with_logits(z, y.astype(self.dtype).reshape(-1, 1))
+        return F.cross_entropy(z, y)
+
     def train_step(self, xb, yb):
-        z = self.model(Tensor(xb))  # (m, n_outputs), graph recorded
-        loss = _loss(z, yb, self.spec.binary)
+        z = self.model(Tensor(self.inputs(xb)))  # (m, n_outputs), graph recorded
+        loss = self._loss(z, yb)
         self.optimizer.zero_grad()
         loss.backward()
         self.optimizer.step()
-        zd = z.data
-        pred = (zd[:, 0] > 0) if self.spec.binary else zd.argmax(axis=1)
-        return float(loss.data), int(np.count_nonzero(pred == yb))
+        self.steps += 1
+        return float(loss.data), self.count_correct(z.data, yb)
+
+    def loss_and_grads(self, x, y):
+        loss = self._loss(self.model(Tensor(self.inputs(x))), np.asarray(y))
+        self.model.zero_grad()
+        loss.backward()
+        grads = {name: p.grad.copy() for name, p in self.model.named_parameters()}
+        self.model.zero_grad()
+        return float(loss.data), grads
 
     def logits(self, X):
+        return self.features(X, len(self.spec.layers))
+
+    def features(self, X, upto):
         with no_grad():
-            return self.model(Tensor(X)).data
+            net = self.model if upto == len(self.model) else self.model[:upto]
+            if not self.has_dropout:
+                return net(Tensor(self.inputs(X))).data
+            self.model.eval()
+            try:
+                return net(Tensor(self.inputs(X))).data
+            finally:
+                self.model.train()
 
     def state_dict(self):
         return self.model.state_dict()
 
     def load_state_dict(self, state):
+        self.spec.check_state(state)
         self.model.load_state_dict(state)
 
     def optimizer_state(self):

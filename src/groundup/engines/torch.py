@@ -2,47 +2,61 @@
 
 PyTorch is an optional extra; it is imported only when this engine is built, and a missing
 install raises :class:`groundup.errors.MissingExtraError` naming ``pip install 'groundup[torch]'``.
-NumPy batches are shared with torch without a copy (``torch.from_numpy``).
+The network is ``torch.nn.Sequential`` of one ``torch.nn`` layer per layer spec, from the table
+:func:`layers`. NumPy batches are shared with torch without a copy (``torch.from_numpy``).
 """
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
-from groundup.engines.base import (
-    Engine,
-    ModelSpec,
-    OptimizerSpec,
-    flatten_optimizer_state,
-    nest_optimizer_state,
-)
+from groundup.engines.base import Engine, flatten_optimizer_state, nest_optimizer_state
 from groundup.errors import require
+from groundup.numerics import ACTIVATIONS
 
-__all__ = ["TorchEngine", "build_torch_model"]
+__all__ = ["TorchEngine", "layers"]
 
 
 def _torch():
     return require("torch", "torch", "The torch engine")
 
 
-def build_torch_model(spec: ModelSpec):
-    """``nn.Sequential(Linear, act, ..., Linear)`` for ``spec`` (weights to be loaded)."""
+@functools.cache
+def layers() -> dict:
+    """The torch engine's table: layer kind -> ``f(layer spec, index, engine)`` -> torch.nn
+    module (a function, so that torch is imported only when this engine is built)."""
     torch = _torch()
     nn = torch.nn
-    acts = {
-        "relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "tanh": nn.Tanh,
-        "sigmoid": nn.Sigmoid, "gelu": nn.GELU,
+
+    class SeededDropout(nn.Module):
+        """``nn.Dropout`` with the masks every engine draws (:class:`groundup.models.Dropout`)."""
+
+        def __init__(self, spec, index, engine):
+            super().__init__()
+            self.spec, self.index, self.engine = spec, index, engine
+
+        def forward(self, x):
+            if not self.training:
+                return x
+            mask = self.spec.mask(tuple(x.shape), self.engine.dropout_rng(self.index),
+                                  self.engine.dtype)  # fmt: skip
+            return x * torch.from_numpy(mask)
+
+    return {
+        "linear": lambda s, i, e: nn.Linear(s.in_features, s.out_features),
+        "activation": lambda s, i, e: getattr(nn, ACTIVATIONS[s.name].module)(),
+        "flatten": lambda s, i, e: nn.Flatten(),
+        "dropout": lambda s, i, e: SeededDropout(s, i, e),
+        "conv2d": lambda s, i, e: nn.Conv2d(s.in_channels, s.out_channels, s.kernel_size,
+                                            s.stride, s.padding),  # fmt: skip
+        "max_pool2d": lambda s, i, e: nn.MaxPool2d(s.kernel_size, s.stride, s.padding),
+        "avg_pool2d": lambda s, i, e: nn.AvgPool2d(s.kernel_size, s.stride, s.padding),
     }
-    layers = []
-    sizes = spec.sizes
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-        layers.append(nn.Linear(n_in, n_out))
-        if i < len(sizes) - 2:
-            layers.append(acts[spec.activation]())
-    return nn.Sequential(*layers)
 
 
-def _build_optimizer(params, opt: OptimizerSpec):
+def _build_optimizer(params, opt):
     torch = _torch()
     classes = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW,
                "rmsprop": torch.optim.RMSprop}  # fmt: skip
@@ -54,14 +68,20 @@ class TorchEngine(Engine):
 
     name = "torch"
 
-    def __init__(self, spec: ModelSpec, state: dict[str, np.ndarray], optimizer: OptimizerSpec):
-        super().__init__(spec, state, optimizer)
+    def __init__(self, spec, state, optimizer, seed=0):
+        super().__init__(spec, state, optimizer, seed)
         torch = self._t = _torch()
         self._F = torch.nn.functional
-        self.model = build_torch_model(spec)
+        table = layers()
+        self.model = torch.nn.Sequential(*(table[s.kind](s, i, self)
+                                           for i, s in enumerate(spec.layers)))  # fmt: skip
+        self.model.to({np.dtype(np.float64): torch.float64}.get(self.dtype, torch.float32))
         self.load_state_dict(state)
         self.names = [n for n, _ in self.model.named_parameters()]
         self.optimizer = _build_optimizer(self.model.parameters(), optimizer)
+
+    def _tensor(self, X):
+        return self._t.from_numpy(np.ascontiguousarray(self.inputs(X)))
 
     def _loss(self, z, y):
         if self.spec.binary:
@@ -69,25 +89,41 @@ class TorchEngine(Engine):
         return self._F.cross_entropy(z, y)
 
     def train_step(self, xb, yb):
-        x = self._t.from_numpy(xb)
         y = self._t.from_numpy(yb)
-        z = self.model(x)  # (m, n_outputs)
+        z = self.model(self._tensor(xb))  # (m, n_outputs)
         loss = self._loss(z, y)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
-        pred = (z[:, 0] > 0).long() if self.spec.binary else z.argmax(1)
-        return loss.item(), int((pred == y).sum().item())
+        self.steps += 1
+        return loss.item(), self.count_correct(z.detach().numpy(), yb)
+
+    def loss_and_grads(self, x, y):
+        loss = self._loss(self.model(self._tensor(x)), self._t.from_numpy(np.asarray(y)))
+        self.model.zero_grad(set_to_none=True)
+        loss.backward()
+        grads = {n: p.grad.numpy().copy() for n, p in self.model.named_parameters()}
+        self.model.zero_grad(set_to_none=True)
+        return loss.item(), grads
 
     def logits(self, X):
+        return self.features(X, len(self.spec.layers))
+
+    def features(self, X, upto):
         with self._t.no_grad():
-            return self.model(self._t.from_numpy(np.ascontiguousarray(X))).numpy()
+            self.model.eval()
+            try:
+                return self.model[:upto](self._tensor(X)).numpy()
+            finally:
+                self.model.train()
 
     def state_dict(self):
         return {k: v.detach().numpy().copy() for k, v in self.model.state_dict().items()}
 
     def load_state_dict(self, state):
-        t = {k: self._t.from_numpy(np.array(v, copy=True)) for k, v in state.items()}
+        self.spec.check_state(state)
+        t = {k: self._t.from_numpy(np.array(v, dtype=self.dtype, copy=True))
+             for k, v in state.items()}  # fmt: skip
         self.model.load_state_dict(t, strict=True)
 
     def optimizer_state(self):

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from groundup.lessons._figures import new_figure, save
+from groundup.lessons._figures import save
 from groundup.lessons._report import Report
 
 # 6 × 6: columns 0-2 dark (0), columns 3-5 bright (1): one vertical edge in the middle
@@ -210,7 +210,9 @@ def digit_edges(report: Report, out_dir: Path | None) -> None:
 def _draw_edge_filter(out_dir: Path | None, feature_map: np.ndarray) -> None:
     if out_dir is None:
         return
-    fig, axes = new_figure(1, 3, size=(10, 3.6))
+    from groundup.plot._figure import new_figure
+
+    fig, axes = new_figure(1, 3, size=(10, 3.6), squeeze=True)
     panels = [(EDGE_IMAGE, "image (6 x 6)", "gray"), (VERTICAL, "kernel: vertical edge", "bwr"),
               (feature_map, "feature map (4 x 4)", "bwr")]
     for ax, (values, title, cmap) in zip(axes, panels, strict=True):
@@ -229,7 +231,9 @@ def _draw_edge_filter(out_dir: Path | None, feature_map: np.ndarray) -> None:
 def _draw_digit_edges(out_dir, digit, vertical, horizontal, source) -> None:
     if out_dir is None:
         return
-    fig, axes = new_figure(1, 3, size=(10, 3.6))
+    from groundup.plot._figure import new_figure
+
+    fig, axes = new_figure(1, 3, size=(10, 3.6), squeeze=True)
     limit = float(max(np.abs(vertical).max(), np.abs(horizontal).max()))
     panels = [(digit, source, "gray", 0.0, 1.0),
               (vertical, "vertical-edge kernel", "bwr", -limit, limit),

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from groundup import numerics
-from groundup.lessons._figures import new_figure, save
+from groundup.lessons._figures import save
 from groundup.lessons._report import Report
 
 LOGITS = np.array([2.0, 1.0, 0.1])
@@ -64,7 +64,9 @@ def temperature(report: Report, out_dir: Path | None) -> None:
     )
     report.close("entropy at T = 50 (uniform: ln 3)", entropies[-1], math.log(3), atol=1e-3)
 
-    fig, axes = new_figure(1, 2, size=(10, 3.8))
+    from groundup.plot._figure import new_figure
+
+    fig, axes = new_figure(1, 2, size=(10, 3.8), squeeze=True)
     width = 0.25
     for k, t in enumerate([0.1, 1.0, 10.0]):
         p = numerics.softmax(LOGITS, temperature=t)
@@ -114,7 +116,9 @@ def log_loss(report: Report, out_dir: Path | None) -> None:
                     "rounded")
     report.show("-log(0.1) = ln 10", -math.log(0.1), "math.log")
 
-    fig, ax = new_figure(size=(6, 4))
+    from groundup.plot._figure import new_figure
+
+    fig, ax = new_figure(size=(6, 4), squeeze=True)
     p = np.linspace(0.005, 1, 400)
     ax.plot(p, -np.log(p))
     for q in (0.99, 0.5, 0.01):

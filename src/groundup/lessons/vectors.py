@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from groundup.lessons._figures import figure_path, new_figure, release, save
+from groundup.lessons._figures import figure_path, release, save
 from groundup.lessons._report import Report
 
 
@@ -139,7 +139,9 @@ def matrix_products(report: Report) -> None:
 
 
 def draw_vectors(out_dir: Path | None) -> None:
-    fig, ax = new_figure(size=(4.5, 4.5))
+    from groundup.plot._figure import new_figure
+
+    fig, ax = new_figure(size=(4.5, 4.5), squeeze=True)
     for v, label in [((1, 0), "[1, 0]"), ((0, 1), "[0, 1]"), ((1, 1), "[1, 1], length 1.41")]:
         ax.annotate("", xy=v, xytext=(0, 0), arrowprops={"arrowstyle": "->", "lw": 2})
         ax.text(v[0] + 0.03, v[1] + 0.03, label)

@@ -3,7 +3,8 @@
 The activations come from :mod:`groundup.autograd.ops_activation`, convolution and pooling
 (``conv2d``, ``max_pool2d``, ``avg_pool2d``) from :mod:`groundup.autograd.ops_conv`,
 ``layer_norm`` from :mod:`groundup.autograd.ops_norm`, ``scaled_dot_product_attention`` from
-:mod:`groundup.autograd.ops_attention` and the losses from :mod:`groundup.nn.losses`; here live
+:mod:`groundup.autograd.ops_attention` and the losses from
+:mod:`groundup.nn.loss_functions`; here live
 the ops that carry weights in as arguments: ``linear`` (one fused graph node), ``dropout``,
 ``embedding``.
 """
@@ -28,7 +29,7 @@ from groundup.autograd.ops_conv import avg_pool2d, conv2d, max_pool2d  # noqa: F
 from groundup.autograd.ops_norm import layer_norm  # noqa: F401 - re-exported
 from groundup.autograd.tensor import DTypeError, result
 from groundup.errors import GroundupError, ShapeError
-from groundup.nn.losses import (  # noqa: F401 - re-exported
+from groundup.nn.loss_functions import (  # noqa: F401 - re-exported
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cosine_similarity,

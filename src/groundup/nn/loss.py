@@ -1,8 +1,9 @@
-"""Loss modules (``nn.CrossEntropyLoss()`` and friends) around :mod:`groundup.nn.losses`."""
+"""Loss modules (``nn.CrossEntropyLoss()`` and friends) around the functions of
+:mod:`groundup.nn.loss_functions` (also ``F.cross_entropy`` and friends)."""
 
 from __future__ import annotations
 
-from groundup.nn import losses
+from groundup.nn import loss_functions as losses
 from groundup.nn.module import Module
 
 

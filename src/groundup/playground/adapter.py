@@ -21,16 +21,9 @@ from __future__ import annotations
 import numpy as np
 
 from groundup import numerics
-from groundup.engines.base import (
-    ModelSpec,
-    OptimizerSpec,
-    make_engine,
-    mean_loss,
-    predictions,
-    probabilities,
-)
+from groundup.engines import OptimizerSpec, make_engine
+from groundup.models import ModelSpec
 from groundup.playground.settings import Settings
-from groundup.weights import sequential_names
 
 OPTIMIZERS = {  # the page's choice -> (groundup optimizer, momentum)
     "sgd": ("sgd", 0.0),
@@ -72,7 +65,8 @@ class Network:
         self.lr = settings.lr
         state = self.spec.init_state(settings.seed) if state is None else state
         self.engine = make_engine(settings.engine, self.spec, state, optimizer_spec(settings))
-        self.names = sequential_names(len(self.spec.sizes) - 1)  # [("0.weight", "0.bias"), ...]
+        self.names = [(f"{i}.weight", f"{i}.bias") for i, layer in enumerate(self.spec.layers)
+                      if layer.kind == "linear"]  # [("0.weight", "0.bias"), ...]  # fmt: skip
 
     def labels(self, y: np.ndarray) -> np.ndarray:
         """What ``train_step`` takes: class indices, or soft labels ``(t + 1) / 2``."""
@@ -101,7 +95,7 @@ class Network:
     def outputs(self, X: np.ndarray) -> np.ndarray:
         """Class probabilities (m, C), or the regression output ``2σ(z) - 1`` of shape (m,)."""
         z = self.engine.logits(X)
-        return _regression_output(z) if self.regression else probabilities(z, self.spec.binary)
+        return _regression_output(z) if self.regression else self.spec.head.probabilities(z)
 
     def measure(self, X: np.ndarray, y: np.ndarray) -> tuple[float, float | None]:
         """(mean loss, accuracy) from one forward pass: cross-entropy and the share classified
@@ -111,8 +105,8 @@ class Network:
         z = self.engine.logits(X)
         if self.regression:
             return float(np.mean((_regression_output(z) - y) ** 2)), None
-        right = predictions(z, self.spec.binary) == y
-        return mean_loss(z, y, self.spec.binary), float(np.mean(right))
+        right = self.spec.head.predictions(z) == y
+        return self.spec.head.loss(z, y), float(np.mean(right))
 
     def hidden_outputs(self, X: np.ndarray) -> list[np.ndarray]:
         """Each hidden layer's output ``a_l = f(a_{l-1} W_lᵀ + b_l)``, of shape (m, n_l)."""

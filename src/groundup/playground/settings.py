@@ -13,8 +13,9 @@ import math
 from dataclasses import dataclass, fields, replace
 from urllib.parse import parse_qsl, quote
 
-from groundup.engines.base import ACTIVATIONS, ENGINES
+from groundup.engines import ENGINES
 from groundup.errors import GroundupError
+from groundup.numerics import ACTIVATIONS
 from groundup.playground.datasets import CLASSIFICATION, FEATURES, REGRESSION
 
 MAX_HIDDEN_LAYERS = 6

@@ -10,7 +10,7 @@ lazily (inside the function that draws) so that the core never needs matplotlib:
 
 from groundup.plot.boundary import plot_boundary_snapshots, plot_decision_boundary
 from groundup.plot.curves import plot_confusion_matrix, plot_curves, plot_history
-from groundup.plot.images import plot_misclassified, plot_weight_images
+from groundup.plot.images import plot_feature_maps, plot_misclassified, plot_weight_images
 from groundup.plot.lessons import (
     plot_activations,
     plot_cosine_histogram,
@@ -25,6 +25,7 @@ __all__ = [
     "plot_cosine_histogram",
     "plot_curves",
     "plot_decision_boundary",
+    "plot_feature_maps",
     "plot_history",
     "plot_loss_along_line",
     "plot_misclassified",

@@ -27,10 +27,12 @@ def marker(n_points: int) -> str | None:
     return "o" if n_points <= MARKED_POINTS else None
 
 
-def new_figure(nrows: int = 1, ncols: int = 1, size: tuple[float, float] = (6.0, 4.0)):
-    """A fresh ``(figure, axes)``; ``axes`` is always a 2-D array of shape (nrows, ncols)."""
+def new_figure(nrows: int = 1, ncols: int = 1, size: tuple[float, float] = (6.0, 4.0),
+               squeeze: bool = False):  # fmt: skip
+    """A fresh ``(figure, axes)``; ``axes`` is a 2-D array of shape (nrows, ncols), or with
+    ``squeeze`` (matplotlib's meaning) one Axes or a 1-D array when a dimension is 1."""
     fig = Figure(figsize=size, dpi=DPI, layout="constrained")
-    axes = fig.subplots(nrows, ncols, squeeze=False)
+    axes = fig.subplots(nrows, ncols, squeeze=squeeze)
     return fig, axes
 
 

@@ -23,20 +23,25 @@ Backward, layer by layer from the top::
     db_l = Σ_rows dZ_l                (n_l,)
     dZ_{l-1} = (dZ_l W_l) ⊙ f'(Z_{l-1})     i.e. δ_{l-1} = W_lᵀ δ_l ⊙ f'(z_{l-1}) per example
 
-The arithmetic runs in the parameters' dtype: float32 weights and inputs stay float32 throughout.
+The layers are those of :mod:`groundup.scratch.layers` stacked by
+:class:`~groundup.scratch.sequential.Sequential` (the scratch engine's network for any
+:class:`groundup.models.ModelSpec`); this class adds the MLP's sizes, its initial weights
+(PyTorch's defaults, from :mod:`groundup.models`) and a ``fit`` loop. The arithmetic runs in the
+parameters' dtype: float32 weights and inputs stay float32 throughout.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from groundup.errors import DataError, ShapeError
-from groundup.numerics import bce_with_logits, get_activation, log_softmax, sigmoid
+from groundup.errors import ShapeError
+from groundup.models.mlp import from_sizes
+from groundup.numerics import log_softmax, sigmoid
+from groundup.scratch.sequential import Sequential, loss_and_dlogits
 from groundup.scratch.training import ArrayOptimizer, fit_loop
-from groundup.weights import mlp_init, sequential_names
 
 
-class MLP:
+class MLP(Sequential):
     """Fully connected network with a binary (1 logit) or multiclass (C logits) head.
 
     >>> net = MLP([784, 128, 10], activation="relu", seed=0)
@@ -50,55 +55,16 @@ class MLP:
             raise ShapeError(f"sizes must list at least an input and an output size, got {sizes}")
         self.sizes = [int(s) for s in sizes]
         self.activation = activation
-        self._act = get_activation(activation)
-        self.names = sequential_names(len(self.sizes) - 1)
-        self.params: dict[str, np.ndarray] = mlp_init(self.sizes, seed, dtype)
+        spec = from_sizes(self.sizes, activation)
+        super().__init__(Sequential.from_spec(spec, dtype).layers)
+        self.load_state_dict(spec.init_state(seed, dtype))
         self.history: list[float] = []
-        self._cache: tuple[list[np.ndarray], list[np.ndarray]] | None = None
-
-    # ------------------------------------------------------------------ parameters
+        self._ran = False
 
     @property
     def head(self) -> str:
         """``"binary"`` for one output logit, ``"multiclass"`` for two or more."""
         return "binary" if self.sizes[-1] == 1 else "multiclass"
-
-    @property
-    def dtype(self) -> np.dtype:
-        """The dtype every computation runs in: that of the (loaded) parameters."""
-        return self.params[self.names[0][0]].dtype
-
-    @property
-    def n_parameters(self) -> int:
-        """Total number of weights and biases."""
-        return sum(p.size for p in self.params.values())
-
-    def state_dict(self) -> dict[str, np.ndarray]:
-        """Copies of the parameters under their ``nn.Sequential`` names."""
-        return {name: p.copy() for name, p in self.params.items()}
-
-    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        """Replace the parameters (copied); their dtype becomes the model's dtype."""
-        expected = {name for pair in self.names for name in pair}
-        if set(state) != expected:
-            raise ShapeError(
-                f"state dict has keys {sorted(state)} but this MLP{self.sizes} needs "
-                f"{sorted(expected)}"
-            )
-        dtypes = {np.asarray(v).dtype for v in state.values()}
-        if len(dtypes) != 1:
-            raise ShapeError(f"all parameters must share one dtype, got {sorted(map(str, dtypes))}")
-        (dtype,) = dtypes
-        if not np.issubdtype(dtype, np.floating):  # integer weights would truncate every input
-            raise ShapeError(f"parameters must be floating point (float32 or float64), got {dtype}")
-        for name in expected:
-            if np.shape(state[name]) != self.params[name].shape:
-                raise ShapeError(
-                    f"{name} has shape {np.shape(state[name])}, expected "
-                    f"{self.params[name].shape} for sizes {self.sizes}"
-                )
-        self.params = {name: np.array(state[name], copy=True) for pair in self.names
-                       for name in pair}
 
     # ------------------------------------------------------------------ forward / backward
 
@@ -111,57 +77,20 @@ class MLP:
             )
         return X.astype(self.dtype, copy=False)
 
-    def forward(self, X) -> np.ndarray:
-        """Logits of shape (m, n_L); caches every layer's input A and pre-activation Z."""
-        A = self._inputs(X)
-        inputs, pre_acts = [A], []
-        last = len(self.names) - 1
-        for l, (w_name, b_name) in enumerate(self.names):
-            Z = A @ self.params[w_name].T  # (m, n_l)
-            Z += self.params[b_name]
-            if l < last:  # hidden layer; the last layer's Z are the logits
-                pre_acts.append(Z)
-                A = self._act.f(Z)
-                inputs.append(A)
-        self._cache = (inputs, pre_acts)
-        return Z
+    def forward(self, X, dropout=None) -> np.ndarray:
+        """Logits of shape (m, n_L); caches every layer's input and pre-activation."""
+        self._ran = True
+        return super().forward(self._inputs(X))
 
     def loss_and_dlogits(self, Z: np.ndarray, y) -> tuple[float, np.ndarray]:
         """Mean loss of logits ``Z`` (m, n_L) and the fused head gradient ``dE/dZ`` (m, n_L)."""
-        m = len(Z)
-        y = np.asarray(y).reshape(-1)  # a column (m, 1) is flattened: indexing with it would
-        if len(y) != m:  # broadcast to (m, m) and sum the wrong entries
-            raise ShapeError(f"got {m} rows of X but {len(y)} labels")
-        if self.head == "binary":
-            y = y.astype(self.dtype, copy=False)
-            z = Z[:, 0]
-            loss = np.mean(bce_with_logits(z, y))
-            dZ = ((sigmoid(z) - y) / self.dtype.type(m)).reshape(m, 1)
-            return float(loss), dZ
-        if not np.issubdtype(y.dtype, np.integer):
-            raise DataError("a multiclass MLP needs integer class labels 0..C-1")
-        rows = np.arange(m)
-        logp = log_softmax(Z, axis=1)
-        loss = -np.mean(logp[rows, y])
-        dZ = np.exp(logp)  # softmax(Z)
-        dZ[rows, y] -= 1
-        dZ /= self.dtype.type(m)
-        return float(loss), dZ
+        return loss_and_dlogits(Z, y, self.head == "binary")
 
     def backward(self, dZ: np.ndarray) -> dict[str, np.ndarray]:
         """Gradients of every parameter from ``dZ = dE/d(logits)`` and the last forward's cache."""
-        if self._cache is None:
+        if not self._ran:
             raise RuntimeError("call forward() before backward()")
-        inputs, pre_acts = self._cache
-        grads: dict[str, np.ndarray] = {}
-        for l in range(len(self.names) - 1, -1, -1):
-            w_name, b_name = self.names[l]
-            grads[w_name] = dZ.T @ inputs[l]  # (n_l, n_{l-1})
-            grads[b_name] = dZ.sum(axis=0)  # (n_l,)
-            if l > 0:
-                dA = dZ @ self.params[w_name]  # (m, n_{l-1})
-                dZ = dA * self._act.df(pre_acts[l - 1])
-        return grads
+        return super().backward(dZ)
 
     def loss_and_grads(self, X, y) -> tuple[float, dict[str, np.ndarray]]:
         """Mean loss on ``(X, y)`` and the gradient of every parameter (same names)."""

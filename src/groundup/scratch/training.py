@@ -8,9 +8,10 @@ m rows of ``X`` in batches, depending on ``mode``:
 * ``"minibatch"``: steps on ``batch_size`` rows at a time, in a shuffled order;
 * ``"sgd"``: one row at a time, shuffled (``batch_size = 1``).
 
-Epoch e's order is ``np.random.default_rng([seed, e]).permutation(m)``, the convention of
-``groundup.data.DataLoader``, so any epoch can be replayed. The history holds the epoch's cost:
-the mean of its batch losses weighted by batch size (for ``"batch"`` the loss before the step).
+Epoch e's order is :func:`groundup.data.loader.epoch_order` (``default_rng([seed, e])``'s
+permutation), the order of ``groundup.data.DataLoader``, so any epoch can be replayed. The
+history holds the epoch's cost: the mean of its batch losses weighted by batch size (for
+``"batch"`` the loss before the step).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from groundup import checks
+from groundup.data.loader import epoch_order
 from groundup.errors import GroundupError, TrainingError
 from groundup.optim.rules import adam_step, rmsprop_step, sgd_step
 
@@ -66,10 +69,8 @@ def batches(m: int, mode: str, batch_size: int, seed: int, epoch: int) -> Iterat
         return
     if mode not in MODES:
         raise GroundupError(f"unknown mode {mode!r}; choose one of: {', '.join(MODES)}")
-    size = 1 if mode == "sgd" else batch_size
-    if size < 1:
-        raise GroundupError(f"batch_size must be at least 1, got {batch_size}")
-    order = np.random.default_rng([seed, epoch]).permutation(m)
+    size = 1 if mode == "sgd" else checks.check("batch_size", batch_size)
+    order = epoch_order(m, seed, epoch)
     for start in range(0, m, size):
         yield order[start : start + size]
 

@@ -52,7 +52,7 @@ def compare_engines(
     results, skipped = [], []
     for name in engines:
         try:
-            engine = make_engine(name, spec, init, optimizer)
+            engine = make_engine(name, spec, init, optimizer, seed)
         except MissingExtraError as exc:
             skipped.append(f"{name}: {exc}")
             continue

@@ -25,7 +25,7 @@ import time
 
 import numpy as np
 
-from groundup.engines.base import Engine, mean_loss, predictions
+from groundup.engines.base import Engine
 from groundup.train import guards
 from groundup.train.checkpoint import Checkpoint
 from groundup.train.history import History, format_row
@@ -38,8 +38,8 @@ __all__ = ["Trainer", "evaluate"]
 def evaluate(engine: Engine, X: np.ndarray, y: np.ndarray, batch_size: int = 1000):
     """(mean loss, accuracy) of ``engine`` on ``(X, y)``, in batches of ``batch_size``."""
     z = engine.batched_logits(X, batch_size)
-    binary = engine.spec.binary
-    return mean_loss(z, y, binary), float(np.mean(predictions(z, binary) == y))
+    head = engine.spec.head
+    return head.loss(z, y), float(np.mean(head.predictions(z) == y))
 
 
 class Trainer:
@@ -157,6 +157,7 @@ class Trainer:
         loop = ckpt.state["loop"]
         for k in ("epoch", "batch", "step", "correct", "seen"):
             setattr(self, k, int(loop[k]))
+        self.engine.steps = self.step  # dropout masks are drawn by step number
         self.loss_sum = float(loop["loss_sum"])
         self.stop = bool(loop["stop"])
         self.history = History(ckpt.state["history"])

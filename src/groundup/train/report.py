@@ -10,8 +10,6 @@ from pathlib import Path
 
 import numpy as np
 
-from groundup.engines.base import mean_loss, predictions, probabilities
-
 __all__ = ["classification_metrics", "run_metrics", "write_plots"]
 
 
@@ -20,13 +18,14 @@ def classification_metrics(engine, X: np.ndarray, y: np.ndarray, classes: list[s
     (rows: true class, columns: predicted class) of ``engine`` on ``(X, y)``."""
     from groundup import metrics
 
+    head = engine.spec.head
     z = engine.batched_logits(X)
-    pred = predictions(z, engine.spec.binary)
+    pred = head.predictions(z)
     labels = list(range(len(classes)))
     p, r, f, s = metrics.precision_recall_fscore_support(y, pred, labels=labels)
     return {
         "accuracy": float(np.mean(pred == y)) if len(y) else None,
-        "loss": mean_loss(z, y, engine.spec.binary) if len(y) else None,
+        "loss": head.loss(z, y) if len(y) else None,
         "n": int(len(y)),
         "classes": list(classes),
         "per_class": {
@@ -46,9 +45,10 @@ def run_metrics(engine, prep, history) -> dict:
     else:  # no test split: report on the training set and say so
         out = classification_metrics(engine, prep.X_train, prep.y_train, prep.classes)
         out["note"] = "no test set: these are training-set metrics"
+    head = engine.spec.head
     train_z = engine.batched_logits(prep.X_train)
-    out["train_accuracy"] = float(np.mean(predictions(train_z, engine.spec.binary) == prep.y_train))
-    out["train_loss"] = mean_loss(train_z, prep.y_train, engine.spec.binary)
+    out["train_accuracy"] = float(np.mean(head.predictions(train_z) == prep.y_train))
+    out["train_loss"] = head.loss(train_z, prep.y_train)
     out["epochs"] = len(history)
     out["engine"] = engine.name
     out["notes"] = list(history.notes)
@@ -59,14 +59,14 @@ def _proba_fn(engine_or_state, spec):
     """``f(X (m, 2))`` -> P(class 1) of shape (m,) for a binary head, else (m, C) probabilities;
     from an engine or a state dict (run on the scratch engine)."""
     if isinstance(engine_or_state, dict):
-        from groundup.engines.base import OptimizerSpec, make_engine
+        from groundup.engines import OptimizerSpec, make_engine
 
         engine = make_engine("scratch", spec, engine_or_state, OptimizerSpec())
     else:
         engine = engine_or_state
 
     def proba(X):
-        P = probabilities(engine.batched_logits(np.asarray(X, dtype=np.float32)), spec.binary)
+        P = spec.head.probabilities(engine.batched_logits(np.asarray(X, dtype=np.float32)))
         return P[:, 1] if spec.binary else P
 
     return proba
@@ -95,15 +95,44 @@ def write_plots(
             paths.append(folder / "boundary_snapshots.png")
             plot.plot_boundary_snapshots(fns, Xall, yall, path=paths[-1])
     if prep.image_shape is not None:
-        W = engine.state_dict()["0.weight"][:16]  # (k, n_pixels): one image per first-layer unit
-        paths.append(folder / "first_layer_weights.png")
-        plot.plot_weight_images(W, prep.image_shape, path=paths[-1])
+        paths += _first_layer_plots(folder, engine, prep, X)
         z = engine.batched_logits(X)
-        pred = predictions(z, spec.binary)
+        pred = spec.head.predictions(z)
         wrong = np.flatnonzero(pred != y)[:16]
         if len(wrong) and prep.X_test_raw is not None:
-            probs = probabilities(z[wrong], spec.binary).max(axis=1)
+            probs = spec.head.probabilities(z[wrong]).max(axis=1)
             paths.append(folder / "misclassified.png")
             plot.plot_misclassified(prep.X_test_raw[wrong], y[wrong], pred[wrong], prep.classes,
                                     path=paths[-1], probs=probs)  # fmt: skip
+    return paths
+
+
+def _first_layer_plots(folder: Path, engine, prep, X) -> list[Path]:
+    """What the first layer with weights learnt: a Linear layer's rows as images
+    (``first_layer_weights.png``), or a convolution's filters (``first_layer_filters.png``) and
+    what they make of the first test image (``feature_maps.png``)."""
+    from groundup import plot
+
+    spec = engine.spec
+    name = spec.first_weight
+    if name is None:
+        return []
+    W = engine.state_dict()[name]
+    if W.ndim == 2:  # (k, n_pixels): one picture per unit
+        path = folder / "first_layer_weights.png"
+        plot.plot_weight_images(W[:16], prep.image_shape, path=path)
+        return [path]
+    out, channels, kh, kw = W.shape  # (O, C, kH, kW): one picture per filter
+    filters = W.transpose(0, 2, 3, 1).reshape(out, -1)  # (H, W, C) pictures
+    shape = (kh, kw) if channels == 1 else (kh, kw, channels)
+    paths = [folder / "first_layer_filters.png", folder / "feature_maps.png"]
+    plot.plot_weight_images(filters[:16], shape, path=paths[0], title="First-layer filters",
+                            label="filter")  # fmt: skip
+    index = int(name.split(".")[0])  # the convolution, and its activation when one follows
+    upto = index + 2 if index + 1 < len(spec.layers) and \
+        spec.layers[index + 1].kind == "activation" else index + 1  # fmt: skip
+    maps = engine.features(X[:1], upto)[0]  # (O, H, W)
+    image = prep.X_test_raw[0] if prep.X_test_raw is not None else X[0].reshape(
+        prep.image_shape)  # fmt: skip
+    plot.plot_feature_maps(image, maps, path=paths[1])
     return paths

@@ -20,7 +20,7 @@ import numpy as np
 
 from groundup.lessons._figures import figure_path, release
 from groundup.lessons._report import Report
-from groundup.weights import mlp_init
+from groundup.models.mlp import from_sizes
 
 EXTREME_SCALE = 1000.0  # multiplies the default initial weights: logits in the hundreds
 
@@ -95,7 +95,7 @@ def exercise_6(report: Report, data, out_dir: Path | None, quick: bool) -> None:
     from groundup import plot
 
     report.section("exercise 6: BCELoss after Sigmoid vs BCEWithLogitsLoss")
-    init = mlp_init([data.X_train.shape[1], 1], seed=0)
+    init = from_sizes([data.X_train.shape[1], 1]).init_state(0)
     W0, b0 = init["0.weight"], init["0.bias"]
     epochs = 50 if quick else 100
     normal = _groundup_run(data, W0, b0, epochs, lr=0.1)

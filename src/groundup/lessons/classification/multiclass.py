@@ -36,13 +36,13 @@ def penguins_data() -> SimpleNamespace:
 def _model(n_in: int, n_hidden: int, n_classes: int, softmax_at_end: bool, seed: int = 0):
     """``Linear -> ReLU -> Linear`` (logits), or with the mistaken ``Softmax`` appended."""
     from groundup import nn
-    from groundup.weights import mlp_init
+    from groundup.models.mlp import from_sizes
 
     layers = [nn.Linear(n_in, n_hidden), nn.ReLU(), nn.Linear(n_hidden, n_classes)]
     if softmax_at_end:
         layers.append(nn.Softmax(dim=1))
     model = nn.Sequential(*layers)
-    model.load_state_dict(mlp_init([n_in, n_hidden, n_classes], seed=seed))
+    model.load_state_dict(from_sizes([n_in, n_hidden, n_classes]).init_state(seed))
     return model
 
 

@@ -1,0 +1,139 @@
+"""Every value a user chooses, checked in one declared place.
+
+A learning rate, a number of epochs, hidden layer widths, ...: each has one row in :data:`VALUES`
+saying what it must be, in words and as a test (scikit-learn declares its estimators'
+``_parameter_constraints`` the same way). The command line parses text with :func:`parse`
+(``groundup.cli.args`` turns it into argparse types); the Python API (``groundup.runs``, the model
+builders of ``groundup.models``, ``OptimizerSpec``) checks values with :func:`check`. Both speak
+the same words, so ``--lr -1`` and ``build_config(lr=-1)`` fail alike:
+
+>>> check("lr", 0.1)
+0.1
+>>> check("epochs", 0)
+Traceback (most recent call last):
+...
+groundup.errors.GroundupError: the number of epochs (--epochs) must be a positive integer, got 0
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from numbers import Integral
+
+from groundup.errors import GroundupError
+
+__all__ = ["VALUES", "Value", "check", "parse", "passes"]
+
+
+def _integer(text: str) -> int:
+    return int(text)  # "1.5" and "1e3" are refused, as argparse's type=int does
+
+
+def _integers(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.replace(" ", "").split(",") if part)
+
+
+def _positive(v) -> bool:
+    return 0 < v < math.inf
+
+
+def _positive_int(v) -> bool:
+    return _is_int(v) and v >= 1
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, Integral) and not isinstance(v, bool)  # NumPy's integers too
+
+
+def _widths(v) -> bool:
+    return isinstance(v, tuple | list) and len(v) > 0 and all(_positive_int(s) for s in v)
+
+
+@dataclass(frozen=True)
+class Value:
+    """One user-facing value: its flag, what it is, what it must be, and how to read it."""
+
+    flag: str  # the command-line option, e.g. "--lr"
+    what: str  # what it is, e.g. "the learning rate"
+    expected: str  # what it must be, e.g. "a positive number"
+    read: Callable[[str], object]  # text -> value (raises ValueError on nonsense)
+    ok: Callable[[object], bool]  # the test a value must pass
+
+
+VALUES: dict[str, Value] = {
+    "lr": Value("--lr", "the learning rate", "a positive number", float, _positive),
+    "momentum": Value("--momentum", "the momentum", "a number in [0, 1)", float,
+                      lambda v: 0 <= v < 1),
+    "epochs": Value("--epochs", "the number of epochs", "a positive integer", _integer,
+                    _positive_int),
+    "batch_size": Value("--batch-size", "the batch size", "a positive integer", _integer,
+                        _positive_int),
+    "seed": Value("--seed", "the seed", "a whole number >= 0", _integer,
+                  lambda v: _is_int(v) and v >= 0),
+    "patience": Value("--patience", "early stopping's patience", "a positive integer",
+                      _integer, _positive_int),
+    "hidden": Value("--hidden", "the hidden layer widths",
+                    "positive integers (comma-separated layer widths such as 64,32)", _integers,
+                    _widths),
+    "channels": Value("--channels", "the convolutions' output channels",
+                      "positive integers (comma-separated channels such as 16,32)", _integers,
+                      _widths),
+    "kernel_size": Value("--kernel-size", "the convolution kernel size",
+                         "an odd positive integer (3, 5, ...)", _integer,
+                         lambda v: _positive_int(v) and v % 2 == 1),
+    "dropout": Value("--dropout", "the dropout probability", "a number in [0, 1)", float,
+                     lambda v: 0 <= v < 1),
+    "top": Value("--top", "the number of classes to show", "a positive integer", _integer,
+                 _positive_int),
+    "eps": Value("--eps", "the finite-difference step", "a positive number", float, _positive),
+    "tol": Value("--tol", "the tolerance", "a positive number", float, _positive),
+    "iters": Value("--iters", "the number of training iterations", "a positive integer",
+                   _integer, _positive_int),
+    "block_size": Value("--block-size", "the context length in tokens", "a positive integer",
+                        _integer, _positive_int),
+    "tokens": Value("--tokens", "the number of tokens to generate", "a positive integer",
+                    _integer, _positive_int),
+    "temperature": Value("--temperature", "the sampling temperature", "a positive number",
+                         float, _positive),
+    "top_k": Value("--top-k", "top-k sampling's k", "a positive integer", _integer,
+                   _positive_int),
+}  # fmt: skip
+
+
+def _passes(row: Value, value) -> bool:
+    try:
+        return bool(row.ok(value))
+    except TypeError:  # a string where a number belongs, None, ...
+        return False
+
+
+def passes(name: str, value) -> bool:
+    """Whether ``value`` is a valid ``name`` (no exception for a value of the wrong type)."""
+    return not isinstance(value, bool) and _passes(VALUES[name], value)
+
+
+def check(name: str, value):
+    """``value`` if it is a valid ``name`` (a key of :data:`VALUES`), else a
+    :class:`~groundup.errors.GroundupError` saying what it must be."""
+    row = VALUES[name]
+    if isinstance(value, bool) or not _passes(row, value):
+        raise GroundupError(f"{row.what} ({row.flag}) must be {row.expected}, got {value!r}")
+    return value
+
+
+def parse(name: str, text: str):
+    """The value of ``name`` written as ``text`` on the command line.
+
+    Raises ``ValueError("expected <what it must be>, got '<text>'")`` for text that does not
+    parse or does not pass the check (argparse shows it as one line).
+    """
+    row = VALUES[name]
+    try:
+        value = row.read(text)
+    except ValueError:
+        value = None
+    if value is None or not _passes(row, value):
+        raise ValueError(f"expected {row.expected}, got {text!r}")
+    return value

@@ -1,0 +1,76 @@
+"""User-facing values are checked in one declared place: the CLI and the Python API refuse the
+same values with the same words."""
+
+import argparse
+
+import numpy as np
+import pytest
+
+from groundup import checks
+from groundup.cli.args import value
+from groundup.engines import OptimizerSpec
+from groundup.errors import GroundupError
+from groundup.models import build
+from groundup.runs import build_config
+
+# (name, good values, bad values): each bad one must be refused by both the API and the CLI
+CASES = [
+    ("lr", [0.1, 1e-6, 3], [0, -1, float("inf"), float("nan")]),
+    ("momentum", [0, 0.9], [1, -0.1, 1.5]),
+    ("epochs", [1, 200, np.int64(3)], [0, -2, 1.5]),
+    ("batch_size", [1, 64], [0, -1]),
+    ("seed", [0, 7], [-1]),
+    ("patience", [1, 10], [0]),
+    ("hidden", [(64, 32), (1,)], [(), (0,), (64, -1)]),
+    ("channels", [(16, 32)], [(), (0, 8)]),
+    ("kernel_size", [1, 3, 5], [0, 2, 4]),
+    ("dropout", [0, 0.5], [1, -0.5]),
+]
+
+
+@pytest.mark.parametrize("name, good, bad", CASES, ids=[c[0] for c in CASES])
+def test_the_api_and_the_command_line_agree(name, good, bad):
+    row = checks.VALUES[name]
+    parse = value(name)
+    for v in good:
+        assert checks.check(name, v) is v
+        text = ",".join(map(str, v)) if isinstance(v, tuple) else str(v)
+        assert parse(text) == v
+    for v in bad:
+        with pytest.raises(GroundupError, match=rf"{row.flag}\) must be {_re(row.expected)}"):
+            checks.check(name, v)
+        text = ",".join(map(str, v)) if isinstance(v, tuple) else str(v)
+        with pytest.raises(argparse.ArgumentTypeError, match=f"expected {_re(row.expected)}"):
+            parse(text)
+
+
+def _re(text):
+    import re
+
+    return re.escape(text)
+
+
+def test_nonsense_text_and_booleans_are_refused():
+    with pytest.raises(argparse.ArgumentTypeError, match="layer widths"):
+        value("hidden")("64,x")
+    with pytest.raises(argparse.ArgumentTypeError, match="positive integer"):
+        value("epochs")("three")
+    with pytest.raises(GroundupError):
+        checks.check("epochs", True)  # a bool is not a number of epochs
+    with pytest.raises(GroundupError):
+        checks.check("lr", "0.1")
+
+
+def test_runs_models_and_optimizers_use_the_declared_checks():
+    words = "must be a positive number, got -1"
+    for make in (lambda: build_config("penguins", lr=-1), lambda: OptimizerSpec("sgd", -1)):
+        with pytest.raises(GroundupError, match=words):
+            make()
+    with pytest.raises(GroundupError, match=r"\(--epochs\) must be a positive integer, got 0"):
+        build_config("penguins", epochs=0)
+    with pytest.raises(GroundupError, match=r"\(--hidden\) must be positive integers"):
+        build_config("penguins", hidden=(0,))
+    with pytest.raises(GroundupError, match=r"\(--hidden\) must be positive integers"):
+        build("mlp", 4, 3, hidden=(8, 0))
+    with pytest.raises(GroundupError, match=r"\(--seed\) must be a whole number >= 0"):
+        build_config("penguins", seed=-3)
