@@ -75,7 +75,7 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Train from fresh initial weights for up to ``max_iter`` epochs; returns ``self``."""
-        return self._fit(X, y, classes=None, incremental=False)
+        return self._fit(X, y, classes=None, reset=True, incremental=False)
 
     def partial_fit(self, X, y, classes=None):
         """One epoch over ``(X, y)``, continuing from the current weights and optimizer state.
@@ -90,11 +90,12 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
             if classes is None:
                 raise ValueError("classes must be passed on the first call to partial_fit: "
                                  "every label the data will have, e.g. classes=np.unique(y)")
-        return self._fit(X, y, classes=classes if first else None, incremental=not first)
+        return self._fit(X, y, classes=classes if first else None, reset=first, incremental=True)
 
     def predict(self, X) -> np.ndarray:
         """Predicted labels of shape (n_samples,), from ``classes_``."""
-        return self.classes_[self._head().predictions(self._logits(X))]
+        index = self._head().predictions(self._logits(X))
+        return self.classes_[index]
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities of shape (n_samples, n_classes): ``softmax(z)``, or
@@ -127,8 +128,9 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
     # -- the fit -----------------------------------------------------------------------------------
-    def _fit(self, X, y, classes, incremental: bool):
-        reset = not incremental
+    def _fit(self, X, y, classes, reset: bool, incremental: bool):
+        """``reset``: fresh classes, network and weights; ``incremental``: one epoch (a
+        ``partial_fit``) rather than up to ``max_iter``."""
         X = self._rows(X, reset=reset)
         y = self._labels(y, classes, reset)
         if reset:
@@ -321,7 +323,7 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         return est
 
     def __getstate__(self):
-        state = super().__getstate__()
+        state = dict(super().__getstate__())  # a copy: object's is the instance's own __dict__
         if "_engine" in state:  # the network as plain arrays + JSON, rebuilt on unpickling
             state["_engine"] = self._payload()
         return state
