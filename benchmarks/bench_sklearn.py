@@ -6,9 +6,9 @@ On digits (pixels / 16, a 75/25 split), breast-cancer (standardised, 75/25) and 
 255, its own test set): one hidden layer of 100 ReLU units, Adam at 1e-3, batches of 200, no L2
 (alpha=0), a fixed number of epochs (tol=0, so neither stops early). Printed: test accuracy
 (the mean over ``--seeds`` random states on the two small sets, where one test example is 0.2
-and 0.7 points; random_state 0 on MNIST) and mean fit time of each, and their ratio. Criteria (exit 1 if one fails): groundup's
-accuracy at least scikit-learn's minus 0.5 points, and its fit time at most 0.6x scikit-learn's,
-on each data set. Without GROUNDUP_DATA_DIR, MNIST is left out (said so).
+and 0.7 points; random_state 0 on MNIST) and mean fit time of each, and their ratio. Criteria
+(exit 1 if one fails): groundup's accuracy at least scikit-learn's minus 0.5 points, and its fit
+time at most 0.6x scikit-learn's, on each data set. Without GROUNDUP_DATA_DIR, MNIST is left out (said so).
 """
 
 from __future__ import annotations
