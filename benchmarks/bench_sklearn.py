@@ -8,7 +8,8 @@ On digits (pixels / 16, a 75/25 split), breast-cancer (standardised, 75/25) and 
 (the mean over ``--seeds`` random states on the two small sets, where one test example is 0.2
 and 0.7 points; random_state 0 on MNIST) and mean fit time of each, and their ratio. Criteria
 (exit 1 if one fails): groundup's accuracy at least scikit-learn's minus 0.5 points, and its fit
-time at most 0.6x scikit-learn's, on each data set. Without GROUNDUP_DATA_DIR, MNIST is left out (said so).
+time at most 0.6x scikit-learn's, on each data set. Without GROUNDUP_DATA_DIR, MNIST is left
+out (said so).
 """
 
 from __future__ import annotations
