@@ -30,6 +30,9 @@ class ScratchEngine(Engine):
         self.model = Sequential.from_spec(spec, self.dtype)
         self.load_state_dict(state)
         self.optimizer = ArrayOptimizer(optimizer.name, **optimizer.hyperparameters())
+        groups = optimizer.groups(self.model.params)
+        self.optimizer.per_param = {n: {**self.optimizer.hyper, **hyper}
+                                    for names, hyper in groups[1:] for n in names}  # fmt: skip
 
     def _forward_backward(self, x, y):
         """(loss, grads, logits) of one training forward and backward pass."""

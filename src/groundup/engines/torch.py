@@ -56,11 +56,15 @@ def layers() -> dict:
     }
 
 
-def _build_optimizer(params, opt):
+def _build_optimizer(named: dict, opt):
+    """The ``torch.optim`` optimizer of ``opt`` over ``named`` parameters, one param group per
+    :meth:`OptimizerSpec.groups` entry."""
     torch = _torch()
     classes = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW,
                "rmsprop": torch.optim.RMSprop}  # fmt: skip
-    return classes[opt.name](params, **opt.hyperparameters())
+    groups = [{"params": [named[n] for n in names], **hyper}
+              for names, hyper in opt.groups(named)]  # fmt: skip
+    return classes[opt.name](groups)
 
 
 class TorchEngine(Engine):
@@ -77,8 +81,9 @@ class TorchEngine(Engine):
                                            for i, s in enumerate(spec.layers)))  # fmt: skip
         self.model.to({np.dtype(np.float64): torch.float64}.get(self.dtype, torch.float32))
         self.load_state_dict(state)
-        self.names = [n for n, _ in self.model.named_parameters()]
-        self.optimizer = _build_optimizer(self.model.parameters(), optimizer)
+        named = dict(self.model.named_parameters())
+        self.names = [n for names, _ in optimizer.groups(named) for n in names]  # state order
+        self.optimizer = _build_optimizer(named, optimizer)
 
     def _tensor(self, X):
         return self._t.from_numpy(np.ascontiguousarray(self.inputs(X)))
