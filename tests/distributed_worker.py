@@ -12,8 +12,7 @@ import numpy as np
 from groundup.engines import OptimizerSpec, make_engine
 from groundup.io import save_safetensors
 from groundup.models import ModelSpec
-from groundup.train import Trainer
-from groundup.train import distributed
+from groundup.train import Trainer, distributed
 
 #: (engine, dtype) pairs the test compares; float32 only for torch (the NumPy engines' float32
 #: path is the same code as their float64 one).

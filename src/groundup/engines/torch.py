@@ -41,8 +41,8 @@ def torch_device(name: str = "cpu"):
     if kind == "mps":
         mps = getattr(torch.backends, "mps", None)
         if mps is None or not mps.is_available():
-            raise GroundupError(f"--device mps: this torch has no MPS (Apple GPU) backend; use "
-                                f"--device cpu")
+            raise GroundupError("--device mps: this torch has no MPS (Apple GPU) backend; use "
+                                "--device cpu")
         return torch.device("mps")
     return torch.device("cpu")
 
@@ -110,6 +110,9 @@ class TorchEngine(Engine):
     def _tensor(self, X):
         return self._t.from_numpy(np.ascontiguousarray(self.inputs(X))).to(self.device)
 
+    def _numpy(self, t):
+        return t.detach().cpu().numpy()
+
     def _labels(self, y):
         return self._t.from_numpy(np.asarray(y)).to(self.device)
 
@@ -168,7 +171,7 @@ class TorchEngine(Engine):
 
     def optimizer_state(self):
         as_numpy = {
-            self.names[i]: {k: v.detach().cpu().numpy() if self._t.is_tensor(v) and k != "step" else v
+            self.names[i]: {k: self._numpy(v) if self._t.is_tensor(v) and k != "step" else v
                             for k, v in st.items()}  # fmt: skip
             for i, st in self.optimizer.state_dict()["state"].items()
         }
