@@ -19,12 +19,12 @@ engine's) and an :class:`OptimizerSpec`.
 
 from __future__ import annotations
 
-import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 
 import numpy as np
 
+from groundup import checks
 from groundup.engines.optimizers import (
     OPTIMIZERS,
     OptimizerSpec,
@@ -39,7 +39,6 @@ __all__ = [
     "ENGINES",
     "OPTIMIZERS",
     "Engine",
-    "check_device",
     "ModelSpec",
     "OptimizerSpec",
     "flatten_optimizer_state",
@@ -48,15 +47,6 @@ __all__ = [
 ]
 
 ENGINES = ("scratch", "autograd", "torch")
-_DEVICE = re.compile(r"cpu|cuda(:\d+)?|mps")
-
-
-def check_device(device: str) -> str:
-    """``device`` if it is ``cpu``, ``cuda``, ``cuda:K`` or ``mps``; one line otherwise."""
-    if not isinstance(device, str) or not _DEVICE.fullmatch(device):
-        raise GroundupError(f"--device must be cpu, cuda, cuda:K (K a GPU's index) or mps, got "
-                            f"{device!r}")
-    return device
 
 
 class Engine(ABC):
@@ -208,7 +198,7 @@ def make_engine(
     """Build the engine called ``name`` (one of :data:`ENGINES`) from a spec and a state dict;
     ``device`` (``cpu``, ``cuda``, ``cuda:K``, ``mps``) is the torch engine's, the NumPy engines
     run on the CPU."""
-    check_device(device)
+    checks.check("device", device)
     if device != "cpu" and name != "torch":
         raise GroundupError(f"--device {device} needs --engine torch: the {name} engine computes "
                             f"with NumPy, on the CPU")
