@@ -436,12 +436,91 @@ show("digit_edges.png")
     ]
 
 
+def attention() -> list:
+    return [
+        md("""
+# Attention and a character-level transformer
+
+*Beyond the primer, which ends where this begins: "the dot product is the foundation of
+attention", "next-token prediction is multiclass classification", and "transformer training is
+just the same rule chained deeper".*
+
+Every position of a text asks a question (its query), offers an answer (its key) and carries a
+message (its value). A position takes the average of the messages of the positions before it,
+weighted by how well their keys answer its query. Every cell prints its numbers *and checks
+them*.
+"""),
+        code(SETUP),
+        md("""
+## Dot products as similarity
+
+A query pointing the same way as a key scores high, a perpendicular key scores 0, an opposite
+one negative: the primer's ``[1, 2, 3] · [4, 5, 6] = 32`` is one such score.
+"""),
+        code("""
+from groundup.lessons import attention
+
+report = Report("attention")
+attention.similarity(report)
+"""),
+        md("""
+## The 1/√d scale is a temperature
+
+``q · k = Σ_i q_i k_i`` sums d terms; with unit-variance entries its variance is d. Scores of
+size √d = 8 make the softmax nearly one-hot, where its gradient ``p (1 − p)`` vanishes.
+Dividing by √d, the softmax at temperature √d, keeps the weights spread for any head size.
+"""),
+        code("""
+attention.temperature(report, FIGURES)
+show("temperature.png")
+"""),
+        md("""
+## The causal mask and one head by hand
+
+Scores of later positions are set to −∞ before the softmax (``e^−∞ = 0``), so position i
+averages over positions 0..i only, and every position can learn its next token in the same
+pass. Four tokens with 2-d embeddings serve as their own queries, keys and values: the last
+one, ``[2, 0]``, scores the four keys ``[2, 0, 2, 4] / √2`` and weighs them
+``[0.157, 0.038, 0.157, 0.647]``. Loops, the scratch function, ``F.scaled_dot_product_attention``
+and the explicit ``masked_fill`` + ``softmax`` agree.
+"""),
+        code("""
+attention.causal_mask(report)
+attention.one_head_by_hand(report, FIGURES)
+show("attention_weights.png")
+"""),
+        md("""
+## An untrained GPT guesses uniformly
+
+nanoGPT's CPU "baby GPT": 4 blocks of 4 heads, width 128, 64 characters of context, the output
+head tied to the token table (804,096 parameters). Its initial weights are small, so its logits
+are small and its predictions nearly uniform over the 65 characters: cross-entropy ≈ ln 65 =
+4.17, the same "untrained loss = ln(classes)" as the primer's ln 10 for MNIST.
+"""),
+        code("state = attention.untrained_gpt(report)"),
+        md("""
+## A hundred iterations
+
+nanoGPT's recipe: AdamW (weight decay on matrices only), linear warm-up then cosine decay,
+gradients clipped to norm 1. A hundred iterations take the loss below 3 (about 15 s on one core);
+then the model writes, sampled at temperature 0.8 from its 20 likeliest characters. It runs
+when Tiny Shakespeare is in ``$GROUNDUP_DATA_DIR`` (or downloadable).
+"""),
+        code("""
+attention.training(report, state, 100, FIGURES)
+if state["data"] is not None:
+    show("training_loss.png")
+"""),
+    ]
+
+
 NOTEBOOKS = {
     "01_one_neuron_cat.ipynb": one_neuron,
     "02_first_principles.ipynb": first_principles,
     "03_classification.ipynb": classification,
     "04_chain_rule_logistic_regression.ipynb": calculus_week,
     "05_convolutions.ipynb": convolutions,
+    "06_attention.ipynb": attention,
 }
 
 

@@ -22,7 +22,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "real_data(*folders): needs these folders of GROUNDUP_DATA_DIR (mnist, "
-        "catvnoncat); skipped without them, an error when CI=true")
+        "catvnoncat, tinyshakespeare); skipped without them, an error when CI=true")
 
 
 def pytest_runtest_setup(item):

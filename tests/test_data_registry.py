@@ -24,7 +24,7 @@ EXPECTED = {  # name: (X_train shape, X_test shape, X dtype, number of classes)
 
 def test_every_set_is_registered():
     names = [info.name for info in list_datasets()]
-    assert names == ["mnist", "fashion-mnist", "cat", *EXPECTED]
+    assert names == ["mnist", "fashion-mnist", "cat", *EXPECTED, "tinyshakespeare"]
     for info in list_datasets():
         assert info.source and info.license and info.shape and info.classes
 

@@ -159,6 +159,28 @@ def test_convolutions(tmp_path):
     assert _pngs(tmp_path) == ["digit_edges.png", "edge_filter.png"]
 
 
+def test_attention_quick(tmp_path):
+    v = run_lesson("attention", out_dir=tmp_path, verbose=False, quick=True)
+    assert v["q · k for k = [2, 0], [0, 3], [-1, 0]"] == [2.0, 0.0, -1.0]
+    assert "q · k for k = [2, 0], [0, 3], [-1, 0]" not in v.checked  # NumPy on literals: shown
+    # row 3, x = [2, 0]: scores [2, 0, 2, 4] / √2, weights e^s / Σ e^s
+    assert v["attention weights by the loops"][3] == pytest.approx([0.1573, 0.0382, 0.1573,
+                                                                   0.6471], abs=1e-4)
+    assert v["outputs by the loops"][3] == pytest.approx([1.6089, 0.1956], abs=1e-4)
+    assert v["variance of q·k for d = 64"] == pytest.approx(64, rel=0.1)  # d unit-variance terms
+    assert v["parameters"] == 804_096
+    assert v["initial loss"] == pytest.approx(math.log(65), abs=0.1)  # 4.17: a uniform guess
+    assert _pngs(tmp_path) == ["attention_weights.png", "temperature.png"]
+
+
+@pytest.mark.slow
+@pytest.mark.real_data("tinyshakespeare")
+def test_attention_trains_the_baby_gpt(tmp_path):
+    v = run_lesson("attention", out_dir=tmp_path, verbose=False)
+    assert v["mean loss of the last 10 iterations"] < 3.0  # from 4.18
+    assert "training_loss.png" in _pngs(tmp_path)
+
+
 @pytest.mark.slow
 def test_classification_full():
     v = run_lesson("classification", verbose=False)

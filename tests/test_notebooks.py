@@ -24,7 +24,7 @@ def _generator():
 
 
 def test_one_notebook_per_primer_text_then_per_later_topic():
-    assert [p.name[:2] for p in PATHS] == ["01", "02", "03", "04", "05"]
+    assert [p.name[:2] for p in PATHS] == ["01", "02", "03", "04", "05", "06"]
     assert [p.name for p in PATHS] == sorted(_generator().NOTEBOOKS)
 
 

@@ -153,3 +153,17 @@ def test_training_a_small_network_converges():
         opt.step()
     accuracy = (model(Xt).argmax(1).numpy() == y).mean()
     assert loss.item() < 0.2 and accuracy > 0.95
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop"])
+def test_a_scheduler_leaves_the_update_rule_working(name):
+    """A scheduler writes initial_lr into each group (as PyTorch's do); the optimizer must not
+    hand that key to its update rule (it did: TypeError on the first step)."""
+    p = nn.Parameter(np.ones(3))
+    opt = getattr(optim, name)([p], lr=0.1, **({"momentum": 0.9} if name == "SGD" else {}))
+    sched = optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    for _ in range(2):
+        p.grad = np.ones(3)
+        opt.step()
+        sched.step()
+    assert opt.param_groups[0]["lr"] == 0.025 and np.all(p.data < 1)

@@ -133,19 +133,29 @@ def cross_entropy(logits, y, axis: int = -1) -> np.ndarray:
 
 
 def erf(x) -> np.ndarray:
-    """The error function ``erf(x) = 2/√π ∫_0^x e^{-t²} dt``, accurate to a few float64 ulps.
+    """The error function ``erf(x) = 2/√π ∫_0^x e^{-t²} dt``, elementwise.
 
-    NumPy has no erf, and groundup does not need SciPy at run time, so it is built from two
-    classical expansions that need no tables:
+    NumPy has no erf, and groundup does not need SciPy at run time, so it is built here, in two
+    precisions:
 
-    * ``|x| < 2.5``: the all-positive series
-      ``erf(x) = 2/√π e^{-x²} Σ_{n>=0} 2^n x^{2n+1} / (1·3·5···(2n+1))`` (no cancellation);
-    * ``|x| >= 2.5``: ``erf(x) = sign(x) (1 - erfc(|x|))`` with the continued fraction
-      ``erfc(x) = e^{-x²}/√π · 1/(x + (1/2)/(x + (2/2)/(x + (3/2)/(x + ...))))``.
+    * **float64** (and integers), accurate to a few ulps, from two classical expansions that
+      need no tables: for ``|x| < 2.5`` the all-positive series
+      ``erf(x) = 2/√π e^{-x²} Σ_{n>=0} 2^n x^{2n+1} / (1·3·5···(2n+1))`` (no cancellation), and
+      for ``|x| >= 2.5`` ``erf(x) = sign(x) (1 - erfc(|x|))`` with the continued fraction
+      ``erfc(x) = e^{-x²}/√π · 1/(x + (1/2)/(x + (2/2)/(x + (3/2)/(x + ...))))``;
+    * **float32** (and float16), within 8 float32 ulps (4e-7), about 100 times faster: one
+      rational function ``erf(x) ≈ x P(x²) / Q(x²)`` on ``x`` clipped to [-4, 4] (beyond, erf
+      rounds to ±1 in float32), P of degree 6 and Q of degree 4, evaluated by Horner's rule in
+      float32. This is the form PyTorch's and Eigen's vectorised float32 kernels use; the
+      coefficients were fitted here, by weighted least squares on the relative error of
+      erf(x)/x at 8,000 points of [0, 4] (Sanathanan-Koerner iterations with Lawson's
+      re-weighting towards the minimax fit); the float64 fit errs by at most 6.6e-8.
 
-    Computed in float64 and cast back to the input's floating dtype.
+    The dtype of a floating input is kept.
     """
     x = _float_array(x)
+    if x.dtype.itemsize <= 4:
+        return _erf_float32(x).astype(x.dtype, copy=False)
     dtype = x.dtype
     a = np.abs(x.astype(np.float64))
     out = np.empty_like(a)
@@ -167,6 +177,34 @@ def erf(x) -> np.ndarray:
             frac = t + (k / 2.0) / frac
         out[big] = 1.0 - np.exp(-t * t) / (math.sqrt(math.pi) * frac)
     return (np.sign(x) * out).astype(dtype, copy=False)
+
+
+# erf(x) ≈ x P(x²) / Q(x²) on [-4, 4]: coefficients of x^0, x^2, x^4, ... (see erf's docstring)
+_ERF_P = np.array([1.1283790945521164, 0.207121507499551, 0.05152447266980389,
+                   0.003990386136012715, 0.00014727934402300317, -1.9422411868842693e-06,
+                   1.9110270865763113e-08], dtype=np.float32)
+_ERF_Q = np.array([1.0, 0.5168879111520812, 0.11796926089552476, 0.014957765169547155,
+                   0.0010210571671144648], dtype=np.float32)
+
+
+def _erf_float32(x: np.ndarray) -> np.ndarray:
+    """The float32 rational erf, Horner's rule in place (each step reuses its buffer)."""
+    shape = np.shape(x)
+    x = np.clip(np.reshape(x, -1), -4.0, 4.0, dtype=np.float32)  # 1-D: in-place ops need arrays
+    t = x * x
+    p = t * _ERF_P[-1]
+    for c in _ERF_P[-2:0:-1]:
+        p += c
+        p *= t
+    p += _ERF_P[0]
+    p *= x
+    q = t * _ERF_Q[-1]
+    for c in _ERF_Q[-2:0:-1]:
+        q += c
+        q *= t
+    q += _ERF_Q[0]
+    p /= q
+    return np.clip(p, -1.0, 1.0, out=p).reshape(shape)  # the fit reaches 1 + 1 ulp near 4
 
 
 # --------------------------------------------------------------------------- activations

@@ -12,10 +12,15 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from groundup import numerics
 from groundup.autograd.tensor import Tensor, result
+
+_SQRT_1_2 = math.sqrt(0.5)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
 def relu(a: Tensor) -> Tensor:
@@ -46,10 +51,30 @@ def tanh(a: Tensor) -> Tensor:
 
 
 def gelu(a: Tensor, approximate: str = "none") -> Tensor:
+    """``a Φ(a)``; the exact form keeps ``s = 1 + erf(a/√2)`` = 2Φ(a) from the forward pass,
+    so backward computes only the density: ``dL/da = g (s/2 + a e^{-a²/2}/√(2π))``."""
     ad = a.data
-    out = numerics.gelu(ad, approximate)
-    return result(out, (a,), lambda g: (g * numerics.gelu_grad(ad, approximate),),
-                  "GeluBackward")
+    if approximate != "none":
+        out = numerics.gelu(ad, approximate)
+        return result(out, (a,), lambda g: (g * numerics.gelu_grad(ad, approximate),),
+                      "GeluBackward")
+    ad = numerics._float_array(ad)
+    s = numerics.erf(ad * _SQRT_1_2)
+    s += 1
+    out = ad * 0.5
+    out *= s  # (a · 0.5) · (1 + erf(a/√2)): PyTorch's order of operations
+
+    def backward(g):
+        pdf = ad * ad
+        pdf *= -0.5
+        np.exp(pdf, out=pdf)
+        pdf *= ad
+        pdf *= _INV_SQRT_2PI  # a φ(a)
+        pdf += 0.5 * s  # Φ(a) + a φ(a)
+        pdf *= g
+        return (pdf,)
+
+    return result(out, (a,), backward, "GeluBackward")
 
 
 def softmax(a: Tensor, dim: int = -1, temperature: float = 1.0) -> Tensor:

@@ -1,9 +1,9 @@
 """Operations that move values without changing them: reshape / view, transpose, indexing,
-cat / stack, where, clone.
+split, cat / stack, where, masked_fill, clone.
 
 Their gradients move ``g`` back the same way: reshape it to the input's shape, transpose it back,
 scatter it into zeros at the indexed positions (adding where an index repeats), split it among
-the concatenated inputs, or route it to the side ``where`` picked.
+the concatenated inputs, or route it to the side ``where`` / ``masked_fill`` picked.
 """
 
 from __future__ import annotations
@@ -153,3 +153,44 @@ def where(condition, a, b) -> Tensor:
                 unbroadcast(np.where(cond, zero, g), bd.shape) if b.requires_grad else None)
 
     return result(out, (a, b), backward, "WhereBackward")
+
+
+def split(a: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
+    """Cut ``a`` along ``dim`` into pieces of ``split_size`` (the last may be shorter) or of the
+    listed sizes, as ``torch.split``; each piece is a slice, so its gradient lands in its part."""
+    n = a.data.shape[dim]
+    if isinstance(split_size_or_sections, int):
+        size = split_size_or_sections
+        if size <= 0:
+            raise ValueError(f"split size must be positive, got {size}")
+        sections = [min(size, n - i) for i in range(0, n, size)] or [0]
+    else:
+        sections = list(split_size_or_sections)
+        if sum(sections) != n:
+            raise ShapeError(f"split: sections {sections} add up to {sum(sections)}, but "
+                             f"dimension {dim} has size {n}")
+    axis = dim % a.data.ndim
+    lead = (slice(None),) * axis
+    starts = np.cumsum([0, *sections[:-1]])
+    return tuple(getitem(a, (*lead, slice(int(i), int(i) + m)))
+                 for i, m in zip(starts, sections, strict=True))
+
+
+def masked_fill(a: Tensor, mask, value: float) -> Tensor:
+    """``a`` with ``value`` wherever the boolean ``mask`` (broadcasting to ``a``) is True; the
+    gradient passes only where it is False (filled positions no longer depend on ``a``)."""
+    m = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
+    if m.dtype != bool:
+        raise ShapeError(f"masked_fill needs a boolean mask, got dtype {m.dtype}; compare first "
+                         "(e.g. mask == 0)")
+    ad = a.data
+    try:
+        out = np.where(m, ad.dtype.type(value), ad)
+    except ValueError as exc:
+        raise ShapeError(f"masked_fill: mask of shape {m.shape} does not broadcast to the "
+                         f"tensor's {ad.shape}") from exc
+    if out.shape != ad.shape:
+        raise ShapeError(f"masked_fill: mask of shape {m.shape} would enlarge the tensor's "
+                         f"shape {ad.shape} to {out.shape}")
+    zero = ad.dtype.type(0)
+    return result(out, (a,), lambda g: (np.where(m, zero, g),), "MaskedFillBackward")

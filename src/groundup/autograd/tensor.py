@@ -179,6 +179,11 @@ class Tensor:
     def clone(self) -> Tensor:
         return _shape.clone(self)
 
+    def contiguous(self) -> Tensor:
+        """``self``: NumPy's reshape copies when it must, so no layout bookkeeping is needed
+        (kept so PyTorch code such as ``y.transpose(1, 2).contiguous().view(B, T, C)`` runs)."""
+        return self
+
     def to(self, dtype) -> Tensor:
         return _unary.cast(self, dtype)
 
@@ -341,6 +346,12 @@ class Tensor:
 
     def squeeze(self, dim=None):
         return _shape.squeeze(self, dim)
+
+    def split(self, split_size_or_sections, dim: int = 0) -> tuple:
+        return _shape.split(self, split_size_or_sections, dim)
+
+    def masked_fill(self, mask, value: float):
+        return _shape.masked_fill(self, mask, value)
 
     def __getitem__(self, index):
         return _shape.getitem(self, index)

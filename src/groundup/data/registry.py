@@ -12,6 +12,7 @@ digits         embedded   uint8 (1437, 8, 8) / (360, 8, 8)         stratified 80
 blobs, xor,    generated  float64 (160, 2) / (40, 2)               stratified 80/20, seed 42
 moons, circles
 spiral         generated  float64 (240, 2) / (60, 2)               stratified 80/20, seed 42
+tinyshakespeare file      text: 1,115,394 characters, 65 distinct  in order 90/10 (TextDataset)
 =============  =========  ======================================  ===============================
 """
 
@@ -20,7 +21,7 @@ from __future__ import annotations
 import functools
 import os
 
-from groundup.data import cat, embedded, mnist, synthetic
+from groundup.data import cat, embedded, mnist, shakespeare, synthetic
 from groundup.data.dataset import Dataset, DatasetInfo
 from groundup.data.files import find_file
 from groundup.errors import DataError
@@ -120,6 +121,18 @@ REGISTRY: dict[str, DatasetInfo] = {
         _generated("moons", "200 x 2", ["0", "1"]),
         _generated("circles", "200 x 2", ["0", "1"]),
         _generated("spiral", "300 x 2", ["0", "1", "2"]),
+        DatasetInfo(
+            "tinyshakespeare",
+            "file",
+            f"{shakespeare.N_CHARS} chars",
+            tuple(repr(c)[1:-1] for c in shakespeare.VOCAB),  # "\\n" shown, not a line break
+            "karpathy/char-rnn",
+            "public domain",
+            shakespeare.DESCRIPTION,
+            lambda data_dir=None, **o: shakespeare.load_tinyshakespeare(data_dir, **o),
+            (shakespeare.FILENAME,),
+            shakespeare.SUBDIRS,
+        ),
     ]
 }
 
@@ -143,20 +156,22 @@ def is_available(info: DatasetInfo, data_dir: str | os.PathLike | None = None) -
 
 
 def load(name: str, data_dir: str | os.PathLike | None = None, **options) -> Dataset:
-    """Load the data set ``name`` (see :func:`list_datasets`) as a :class:`Dataset`.
+    """Load the data set ``name`` (see :func:`list_datasets`) as a :class:`Dataset` (a
+    :class:`~groundup.data.text.TextDataset` for the text set ``"tinyshakespeare"``).
 
     Parameters
     ----------
     name : str
         ``"mnist"``, ``"fashion-mnist"``, ``"cat"``, ``"penguins"``, ``"breast-cancer"``,
-        ``"digits"``, ``"blobs"``, ``"xor"``, ``"moons"``, ``"circles"`` or ``"spiral"``.
+        ``"digits"``, ``"blobs"``, ``"xor"``, ``"moons"``, ``"circles"``, ``"spiral"`` or
+        ``"tinyshakespeare"``.
     data_dir : path, optional
         Searched first for data files; then ``$GROUNDUP_DATA_DIR``, then ``~/.cache/groundup``.
     **options
         Sets without an official split: ``test_size`` (0.2; 0 keeps all in train) and
         ``random_state`` (42). Generated sets: ``n_samples``, ``noise``, ``seed`` (and
         ``factor`` for circles, ``n_classes`` for spiral). MNIST-like sets: ``download`` (True)
-        and ``cache_dir``.
+        and ``cache_dir``. tinyshakespeare: ``download`` (True) and ``val_fraction`` (0.1).
     """
     info = REGISTRY.get(name.lower().replace("_", "-"))
     if info is None:

@@ -105,6 +105,14 @@ LESSONS: dict[str, LessonInfo] = {
             "an edge kernel by hand [0, 3, 3, 0], output size (H + 2p - k)/s + 1, 20,490 CNN "
             "parameters vs 101,770, receptive field 10",
         ),
+        LessonInfo(
+            "attention",
+            "groundup.lessons.attention",
+            "beyond-primer",
+            "dot products as similarity, 1/sqrt(d) as a softmax temperature, the causal mask, "
+            "one head by hand on 4 tokens, untrained GPT loss ln 65 = 4.17, 100 iterations",
+            needs="Tiny Shakespeare (GROUNDUP_DATA_DIR) for the training part",
+        ),
     ]
 }
 

@@ -1,9 +1,11 @@
 """``groundup.nn.functional`` (import it as ``F``): stateless layers, activations and losses.
 
 The activations come from :mod:`groundup.autograd.ops_activation`, convolution and pooling
-(``conv2d``, ``max_pool2d``, ``avg_pool2d``) from :mod:`groundup.autograd.ops_conv` and the
-losses from :mod:`groundup.nn.loss_functions`; here live the ops that carry weights in as arguments:
-``linear`` (one fused graph node), ``dropout``, ``embedding``.
+(``conv2d``, ``max_pool2d``, ``avg_pool2d``) from :mod:`groundup.autograd.ops_conv`,
+``layer_norm`` from :mod:`groundup.autograd.ops_norm`, ``scaled_dot_product_attention`` from
+:mod:`groundup.autograd.ops_attention` and the losses from :mod:`groundup.nn.loss_functions`;
+here live the ops that carry weights in as arguments: ``linear`` (one fused graph node),
+``dropout``, ``embedding``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from groundup.autograd.ops_activation import (  # noqa: F401 - re-exported
     softmax,
     tanh,
 )
+from groundup.autograd.ops_attention import scaled_dot_product_attention  # noqa: F401
 from groundup.autograd.ops_conv import avg_pool2d, conv2d, max_pool2d  # noqa: F401 - re-exported
+from groundup.autograd.ops_norm import layer_norm  # noqa: F401 - re-exported
 from groundup.autograd.tensor import DTypeError, result
 from groundup.errors import GroundupError, ShapeError
 from groundup.nn.loss_functions import (  # noqa: F401 - re-exported
@@ -55,8 +59,9 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     xd, W = x.data, weight.data
     if xd.dtype != W.dtype:
         raise _dtype_error(xd, W)
+    x2 = xd.reshape(-1, xd.shape[-1]) if xd.ndim > 2 else xd  # (..., in): one GEMM for all rows
     try:
-        out = xd @ W.T
+        out = x2 @ W.T
     except ValueError as exc:
         raise ShapeError(
             f"linear: input of shape {xd.shape} has {xd.shape[-1] if xd.ndim else 0} features "
@@ -66,13 +71,15 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         ) from exc
     if bias is not None:
         out += bias.data
+    if xd.ndim > 2:
+        out = out.reshape(*xd.shape[:-1], W.shape[0])
 
     def backward(g):
-        gx = g @ W if x.requires_grad else None
-        g2, x2 = g, xd
+        g2, xr = g, x2
         if xd.ndim != 2:  # unbatched (in,) or batched (..., in): fold the leading axes into rows
-            g2, x2 = g.reshape(-1, g.shape[-1]), xd.reshape(-1, xd.shape[-1])
-        gW = g2.T @ x2 if weight.requires_grad else None
+            g2, xr = g.reshape(-1, g.shape[-1]), xd.reshape(-1, xd.shape[-1])
+        gx = (g2 @ W).reshape(xd.shape) if x.requires_grad else None
+        gW = g2.T @ xr if weight.requires_grad else None
         if bias is None:
             return gx, gW
         return gx, gW, (np.add.reduce(g2, axis=0) if bias.requires_grad else None)

@@ -3,6 +3,7 @@ PyTorch-style classes that wrap them (``SGD``, ``Adam``, ``AdamW``, ``RMSprop``)
 ``lr_scheduler``."""
 
 from groundup.optim import lr_scheduler, rules
-from groundup.optim.optimizers import SGD, Adam, AdamW, Optimizer, RMSprop
+from groundup.optim.optimizers import SGD, Adam, AdamW, Optimizer, RMSprop, decay_groups
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "lr_scheduler", "rules"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "decay_groups", "lr_scheduler",
+           "rules"]

@@ -60,7 +60,9 @@ class Optimizer:
                     p.grad = np.zeros_like(p.data)
 
     def _hyper(self, group: dict) -> dict:
-        return {k: v for k, v in group.items() if k != "params"}
+        """The group's values of the rule's hyper-parameters (a scheduler's ``initial_lr`` and
+        other bookkeeping keys in the group are not passed on)."""
+        return {k: group[k] for k in self.defaults}
 
     def step(self) -> None:
         """Update every parameter that has a gradient, in place."""
@@ -125,6 +127,19 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines.extend(f"    {k}: {v}" for k, v in sorted(self._hyper(group).items()))
         return "\n".join(lines) + "\n)"
+
+
+def decay_groups(named_parameters, weight_decay: float) -> list[dict]:
+    """Two parameter groups, nanoGPT's ``configure_optimizers``: weight decay on tensors of
+    dimension >= 2 (matrices and embeddings), none on the rest (biases, LayerNorm gains)::
+
+        optim.AdamW(optim.decay_groups(model.named_parameters(), 0.1), lr=1e-3)
+
+    Decay pulls weights towards 0; on a gain or a bias that is a prior with no reason behind it.
+    """
+    params = [p for _, p in named_parameters if p.requires_grad]
+    return [{"params": [p for p in params if p.ndim >= 2], "weight_decay": weight_decay},
+            {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0}]
 
 
 class SGD(Optimizer):
