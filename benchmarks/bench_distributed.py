@@ -12,7 +12,7 @@ prints, per network and N: global steps per second, the speed-up over N = 1, and
 communication share of a step.
 
 Criterion (exit 1 when it fails): the communication share of the CNN step is below that of the
-MLP step with 2 processes. The CNN does ~40x the MLP's arithmetic per example with ~1/4 of its
+MLP step with 2 processes. The CNN does ~10x the MLP's multiply-adds per example with 1/5 of its
 parameters (~20k vs ~100k floats all-reduced), so the time spent talking is a smaller share of
 its step: that is the condition for data parallelism to pay, which the README states.
 
