@@ -18,6 +18,7 @@ groundup.errors.GroundupError: the number of epochs (--epochs) must be a positiv
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from numbers import Integral
@@ -25,6 +26,8 @@ from numbers import Integral
 from groundup.errors import GroundupError
 
 __all__ = ["VALUES", "Value", "check", "parse", "passes"]
+
+_DEVICE = re.compile(r"cpu|cuda(:\d+)?|mps")
 
 
 def _integer(text: str) -> int:
@@ -99,6 +102,13 @@ VALUES: dict[str, Value] = {
                          float, _positive),
     "top_k": Value("--top-k", "top-k sampling's k", "a positive integer", _integer,
                    _positive_int),
+    "nproc": Value("--nproc", "the number of processes", "a positive integer", _integer,
+                   _positive_int),
+    "timeout": Value("--timeout", "the seconds to wait for the other processes",
+                     "a positive number", float, _positive),
+    "device": Value("--device", "the torch engine's device",
+                    "cpu, cuda, cuda:K (K a GPU's index) or mps", str,
+                    lambda v: isinstance(v, str) and bool(_DEVICE.fullmatch(v))),
 }  # fmt: skip
 
 

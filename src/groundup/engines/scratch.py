@@ -42,6 +42,7 @@ class ScratchEngine(Engine):
 
     def train_step(self, xb, yb):
         loss, grads, Z = self._forward_backward(xb, yb)
+        self.average_grads(grads.values())  # data parallelism: the mean over the ranks
         self.optimizer.step(self.model.params, grads)
         self.steps += 1
         return loss, self.count_correct(Z, yb)
