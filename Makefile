@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -e ".[torch,h5,playground,dev]"
+	$(BIN)/python -m pip install --quiet -e ".[torch,h5,playground,sklearn,dev]"
 	touch $(STAMP)
 
 # The team's machines keep the real data sets in ../shared/data; elsewhere groundup downloads

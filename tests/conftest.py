@@ -33,9 +33,13 @@ def pytest_runtest_setup(item):
 
 def pytest_sessionfinish(session, exitstatus):
     """Under CI=true a skipped test fails the run: CI proves every check ran (real data, torch,
-    h5py, chromium for the playground's browser tests), none passes by being skipped."""
+    h5py, chromium for the playground's browser tests), none passes by being skipped; only
+    ``gpu``-marked tests may skip, on a machine without a GPU."""
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     skipped = reporter.stats.get("skipped", []) if reporter is not None else []
+    # The one exemption: tests marked ``gpu`` need hardware CI machines do not have (their skip
+    # reason says so, and benchmarks/gpu_check.py is the GPU check where one is lent).
+    skipped = [r for r in skipped if "gpu" not in getattr(r, "keywords", {})]
     if realdata.in_ci() and skipped and exitstatus == 0:
         reporter.write_line(f"CI=true: {len(skipped)} test(s) skipped; CI must run every test "
                             "(see the skip reasons above)", red=True)

@@ -18,6 +18,7 @@ groundup.errors.GroundupError: the number of epochs (--epochs) must be a positiv
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from numbers import Integral
@@ -25,6 +26,8 @@ from numbers import Integral
 from groundup.errors import GroundupError
 
 __all__ = ["VALUES", "Value", "check", "parse", "passes"]
+
+_DEVICE = re.compile(r"cpu|cuda(:\d+)?|mps")
 
 
 def _integer(text: str) -> int:
@@ -89,6 +92,23 @@ VALUES: dict[str, Value] = {
                  _positive_int),
     "eps": Value("--eps", "the finite-difference step", "a positive number", float, _positive),
     "tol": Value("--tol", "the tolerance", "a positive number", float, _positive),
+    "iters": Value("--iters", "the number of training iterations", "a positive integer",
+                   _integer, _positive_int),
+    "block_size": Value("--block-size", "the context length in tokens", "a positive integer",
+                        _integer, _positive_int),
+    "tokens": Value("--tokens", "the number of tokens to generate", "a positive integer",
+                    _integer, _positive_int),
+    "temperature": Value("--temperature", "the sampling temperature", "a positive number",
+                         float, _positive),
+    "top_k": Value("--top-k", "top-k sampling's k", "a positive integer", _integer,
+                   _positive_int),
+    "nproc": Value("--nproc", "the number of processes", "a positive integer", _integer,
+                   _positive_int),
+    "timeout": Value("--timeout", "the seconds to wait for the other processes",
+                     "a positive number", float, _positive),
+    "device": Value("--device", "the torch engine's device",
+                    "cpu, cuda, cuda:K (K a GPU's index) or mps", str,
+                    lambda v: isinstance(v, str) and bool(_DEVICE.fullmatch(v))),
 }  # fmt: skip
 
 

@@ -147,6 +147,8 @@ RUN = {
     "delimiter": optional(text()),  # of a CSV file; null: detected (groundup.data.csv_table)
     "channels": integers(1, []),  # a cnn's; absent in runs of groundup 0.1.0
     "kernel_size": optional(value("kernel_size")),
+    "device": value("device", "cpu"),  # the torch engine's; absent before data parallelism
+    "processes": value("nproc", 1),  # data-parallel processes (a resume may use another number)
 }
 SPEC = {  # the model: layer specs and a head (groundup.models.ModelSpec.to_dict)
     "input_shape": Field(

@@ -88,6 +88,8 @@ class RunConfig:
     delimiter: str | None = None  # of a CSV file; None: detected (see groundup.data.csv_table)
     channels: tuple[int, ...] = ()  # a cnn's output channels per block; () for the other models
     kernel_size: int | None = None  # a cnn's convolution kernel size
+    device: str = "cpu"  # the torch engine's: cpu, cuda, cuda:K, mps
+    processes: int = 1  # data-parallel processes (groundup.train.distributed)
 
     def to_dict(self) -> dict:
         return {
@@ -99,6 +101,7 @@ class RunConfig:
             "snapshot_steps": list(self.snapshot_steps), "patience": self.patience,
             "monitor": self.monitor, "delimiter": self.delimiter,
             "channels": list(self.channels), "kernel_size": self.kernel_size,
+            "device": self.device, "processes": self.processes,
         }  # fmt: skip
 
     @classmethod
@@ -111,7 +114,7 @@ class RunConfig:
             OptimizerSpec.from_dict(d["optimizer"]), d["epochs"], d["batch_size"],
             d["engine"], d["seed"], d["preprocess"], d["target"], d["data_dir"],
             tuple(d["snapshot_steps"]), d["patience"], d["monitor"], d["delimiter"],
-            tuple(d["channels"]), d["kernel_size"],
+            tuple(d["channels"]), d["kernel_size"], d["device"], d["processes"],
         )  # fmt: skip
 
 
@@ -135,7 +138,7 @@ def build_config(
     seed: int | None = None, target: str | None = None, data_dir: str | None = None,
     full_batch: bool = False, patience: int | None = None, monitor: str | None = None,
     delimiter: str | None = None, channels: tuple[int, ...] | None = None,
-    kernel_size: int | None = None,
+    kernel_size: int | None = None, device: str | None = None,
 ) -> RunConfig:
     """Resolve a recipe, a data set and overrides into a :class:`RunConfig`.
 
@@ -189,6 +192,14 @@ def build_config(
         raise GroundupError(f"--monitor must be one of {', '.join(MONITORS)}, got {monitor!r}")
     if seed is not None:
         checks.check("seed", seed)
+    device = checks.check("device", device or "cpu")
+    if device != "cpu":  # refused before a folder is made: another engine, a GPU not there
+        if engine != "torch":
+            raise GroundupError(f"--device {device} needs --engine torch: the {engine} engine "
+                                f"computes with NumPy, on the CPU")  # fmt: skip
+        from groundup.engines.torch import torch_device
+
+        torch_device(device)
     if delimiter is not None:
         if not is_csv_path(data):
             raise GroundupError(f"--delimiter applies to CSV files, not to the data set {data!r}")
@@ -203,7 +214,7 @@ def build_config(
         seed=0 if seed is None else int(seed), preprocess=preprocess,
         target=target or base.target, data_dir=data_dir, snapshot_steps=base.snapshot_steps,
         patience=patience, monitor=monitor, delimiter=delimiter, channels=shape["channels"],
-        kernel_size=shape["kernel_size"],
+        kernel_size=shape["kernel_size"], device=device,
     )  # fmt: skip
 
 
@@ -303,52 +314,76 @@ def _new_folder(config: RunConfig, out: str | os.PathLike | None) -> Path:
     return folder
 
 
-def _trainer(config, prep, engine, folder, log, progress, snapshots):
-    callbacks = [Checkpointer(folder / "checkpoint", history_path=folder / "history.jsonl")]
-    if snapshots is not None:
-        callbacks.append(snapshots)
+def _trainer(config, prep, engine, folder, log, progress, snapshots, group):
+    callbacks = []
+    if group is None or group.is_main:  # rank 0 alone writes
+        callbacks.append(Checkpointer(folder / "checkpoint",
+                                      history_path=folder / "history.jsonl"))  # fmt: skip
+        if snapshots is not None:
+            callbacks.append(snapshots)
     if config.patience:
         callbacks.append(EarlyStopping(config.monitor, config.patience))
     return Trainer(
         engine, prep.X_train, prep.y_train, prep.X_test, prep.y_test, epochs=config.epochs,
         batch_size=config.batch_size, seed=config.seed, callbacks=callbacks, log=log,
-        progress=progress,
+        progress=progress, distributed=group,
     )  # fmt: skip
+
+
+def _main_only(group, log, progress, plots):
+    """(log, progress, plots) of this process: rank 0's own, nothing on the other ranks."""
+    if group is None or group.is_main:
+        return log, progress, plots
+    return (lambda message: None), False, False
 
 
 def train_run(
     config: RunConfig, out: str | os.PathLike | None = None, *, log=print, progress: bool = False,
-    plots: bool = True,
+    plots: bool = True, group=None,
 ) -> RunResult:
     """Train ``config`` from its seeded initial weights and write the run folder.
 
     ``out`` must be a new or an empty folder (see :func:`groundup.run_folder.check_new_folder`);
-    by default ``runs/<recipe>-<engine>-<time>``.
+    by default ``runs/<recipe>-<engine>-<time>``. ``group``
+    (:func:`groundup.train.distributed.from_env`): train data-parallel in this process group,
+    rank 0 alone writing the folder and printing.
     """
-    folder = _new_folder(config, out)
+    log, progress, plots = _main_only(group, log, progress, plots)
+    main = group is None or group.is_main
+    folder = _new_folder(config, out) if main else None
+    if group is not None:  # rank 0's name (its clock's time) for every rank
+        folder = Path(group.broadcast_text(str(folder)))
+        config.processes = group.world_size
     prep = load_data(config, log)
     spec = model_spec(config, prep)
     check_memory(spec, config.optimizer)  # before anything is written or allocated
-    atomic_write_json(folder / "config.json", config_json(config, spec, prep))
+    if main:
+        atomic_write_json(folder / "config.json", config_json(config, spec, prep))
     log(
         f"{config.recipe}: {config.dataset} ({len(prep.X_train)} train / {len(prep.X_test)} "
         f"test), {spec.summary()}, {config.optimizer.name} lr {config.optimizer.lr:g}, "
         f"{config.engine} engine -> {folder}"
     )
-    return _train(folder, config, spec, prep, None, log, progress, plots)
+    return _train(folder, config, spec, prep, None, log, progress, plots, group)
 
 
 def resume_run(
     folder: str | os.PathLike, *, epochs: int | None = None, log=print, progress: bool = False,
-    plots: bool = True,
+    plots: bool = True, group=None, device: str | None = None,
 ) -> RunResult:
     """Continue the run in ``folder`` from its latest checkpoint (``epochs`` may extend it).
 
     A run stopped before its first checkpoint was saved has nothing to continue from: it is
-    started again, in the same folder, from epoch 0.
+    started again, in the same folder, from epoch 0. ``group``: continue data-parallel, in any
+    number of processes (the checkpoint is the same); ``device``: the torch engine's device now.
     """
+    log, progress, plots = _main_only(group, log, progress, plots)
+    main = group is None or group.is_main
     folder = Path(folder)
     cfg, config = _read(folder)
+    if device is not None:
+        config.device = cfg["run"]["device"] = checks.check("device", device)
+    config.processes = cfg["run"]["processes"] = 1 if group is None else group.world_size
     ckpt_dir = folder / "checkpoint"
     ckpt = load_checkpoint(ckpt_dir) if has_checkpoint(ckpt_dir) else None
     done = 0 if ckpt is None else int(ckpt.state["loop"]["epoch"])
@@ -368,13 +403,14 @@ def resume_run(
     if ckpt is None:
         log(f"{folder} has no checkpoint (the run stopped before its first epoch ended): "
             f"starting it again from epoch 0")  # fmt: skip
-        atomic_write_json(folder / "config.json", config_json(config, spec, prep))
+        if main:
+            atomic_write_json(folder / "config.json", config_json(config, spec, prep))
     else:
-        if epochs is not None:
+        if main:  # the epochs, the device and the processes of this part of the run
             atomic_write_json(folder / "config.json", cfg)
         log(f"resuming {folder} at epoch {ckpt.state['loop']['epoch'] + 1} "
             f"(step {ckpt.state['loop']['step']})")  # fmt: skip
-    return _train(folder, config, spec, prep, ckpt, log, progress, plots)
+    return _train(folder, config, spec, prep, ckpt, log, progress, plots, group)
 
 
 def _check_resumable(folder: Path, cfg: dict, config: RunConfig, spec: ModelSpec, ckpt) -> None:
@@ -397,13 +433,19 @@ def _check_resumable(folder: Path, cfg: dict, config: RunConfig, spec: ModelSpec
         )
 
 
-def _train(folder, config, spec, prep, ckpt, log, progress, plots) -> RunResult:
+def _train(folder, config, spec, prep, ckpt, log, progress, plots, group) -> RunResult:
     """Fit from the seeded initial weights, or from ``ckpt``; then write the run's outputs."""
     state = spec.init_state(config.seed) if ckpt is None else ckpt.model
-    engine = make_engine(config.engine, spec, state, config.optimizer, config.seed)
+    device = config.device
+    if group is not None and device == "cuda":  # one GPU per process on a machine
+        device = f"cuda:{group.local_rank}"
+    engine = make_engine(config.engine, spec, state, config.optimizer, config.seed, device)
     snapshots = Snapshots(config.snapshot_steps) if spec.n_inputs == 2 else None
-    trainer = _trainer(config, prep, engine, folder, log, progress, snapshots)
+    trainer = _trainer(config, prep, engine, folder, log, progress, snapshots, group)
     trainer.fit(resume=ckpt)
+    if group is not None and not group.is_main:  # rank 0 writes the outputs
+        return RunResult(folder, config, trainer.history, engine, notes=trainer.history.notes,
+                         interrupted=trainer.interrupted)  # fmt: skip
     return _finish(folder, config, spec, prep, trainer, snapshots, log, plots)
 
 

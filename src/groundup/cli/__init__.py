@@ -17,8 +17,8 @@ from groundup import __version__
 from groundup.errors import GroundupError
 
 # Sub-command modules, in the order `groundup --help` lists them.
-COMMANDS = ["train", "evaluate", "predict", "compare", "gradcheck", "datasets", "lesson",
-            "playground"]
+COMMANDS = ["train", "evaluate", "predict", "generate", "compare", "gradcheck", "datasets",
+            "lesson", "playground"]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # relaunched by `train --nproc N`
     if getattr(args, "func", None) is None:
         parser.print_help()
         return 0

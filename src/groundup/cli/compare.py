@@ -7,6 +7,9 @@ from groundup.cli.args import existing_dir, value
 
 def register(subparsers) -> None:
     from groundup.recipes import RECIPES
+    from groundup.runs_lm import LM_RECIPES
+
+    names = [*RECIPES, *LM_RECIPES]
 
     p = subparsers.add_parser(
         "compare",
@@ -15,9 +18,11 @@ def register(subparsers) -> None:
         "initial weights and the same batch order, then print final loss, test accuracy, "
         "seconds per epoch and the largest weight difference between engines.",
     )
-    p.add_argument("recipe", choices=list(RECIPES), metavar="RECIPE",
-                   help=f"recipe to run: {', '.join(RECIPES)}")  # fmt: skip
+    p.add_argument("recipe", choices=names, metavar="RECIPE",
+                   help=f"recipe to run: {', '.join(names)}")  # fmt: skip
     p.add_argument("--epochs", type=value("epochs"), help="override the recipe's number of epochs")
+    p.add_argument("--iters", type=value("iters"),
+                   help="language-model recipes: training iterations to compare (default 200)")
     p.add_argument("--seed", type=value("seed"), default=0,
                    help="seed for weights and batch order")
     p.add_argument("--engines", default="scratch,autograd,torch",
@@ -33,8 +38,11 @@ def run(args) -> int:
     from groundup.engines import ENGINES
     from groundup.errors import GroundupError
     from groundup.runs import build_config, load_data, model_spec
+    from groundup.runs_lm import LM_RECIPES
     from groundup.train.compare import compare_engines
 
+    if args.recipe in LM_RECIPES:
+        return _compare_lm(args)
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     unknown = [e for e in engines if e not in ENGINES]
     if unknown or not engines:
@@ -73,3 +81,27 @@ def run(args) -> int:
         console.print(f"test accuracy spread {spread:.2f} points; largest weight difference "
                       f"{worst:.2e}")  # fmt: skip
     return 0
+
+
+def _compare_lm(args) -> int:
+    """Per-step training losses of autograd and torch from the same weights and batches."""
+    import numpy as np
+
+    from groundup.runs_lm import build_lm_config, load_lm_data
+    from groundup.train.compare_lm import compare_lm_engines
+
+    cfg = build_lm_config(args.recipe, seed=args.seed, data_dir=args.data_dir)
+    iters = args.iters or 200
+    data = load_lm_data(cfg)
+    spec = cfg.spec(data.vocab_size)
+    print(f"{args.recipe}: {spec.summary()}, {iters} iterations, seed {cfg.seed}, float32")
+    losses = compare_lm_engines(spec, cfg.optimizer, data, iters, cfg.batch_size, cfg.seed)
+    a, t = losses["autograd"], losses["torch"]
+    rel = np.abs(a - t) / np.abs(t)
+    for i in sorted({0, 1, iters // 4, iters // 2, iters - 1}):
+        print(f"step {i:4d}: autograd {a[i]:.6f}  torch {t[i]:.6f}  relative {rel[i]:.1e}")
+    worst = int(np.argmax(rel))
+    ok = bool(rel.max() <= 1e-4)
+    print(f"largest relative difference {rel.max():.2e} at step {worst} "
+          f"({'within' if ok else 'ABOVE'} 1e-4)")
+    return 0 if ok else 1

@@ -6,6 +6,11 @@ groundup train --recipe mnist-adam --engine torch
 groundup train mnist --model cnn --channels 16,32 --kernel-size 3
 groundup train data.csv --target label --hidden 32 --epochs 50
 groundup train --resume runs/mnist-sgd-autograd-20260101-120000
+groundup train shakespeare              a character-level GPT (recipe shakespeare-char)
+groundup train notes.txt --iters 500    the same GPT on any UTF-8 text file
+groundup train mnist --nproc 2          data-parallel in 2 processes (torch.distributed, gloo)
+torchrun --nproc-per-node 2 -m groundup train mnist      the same, launched by torchrun
+groundup train mnist --engine torch --device cuda
 """
 
 from __future__ import annotations
@@ -63,6 +68,10 @@ def register(subparsers) -> None:
                    help="what early stopping watches: test_loss (lower is better, the default) "
                    "or test_acc (higher is better); the training loss / accuracy without a test "
                    "set")  # fmt: skip
+    p.add_argument("--iters", type=value("iters"),
+                   help="language models: training iterations (default 2000)")
+    p.add_argument("--block-size", type=value("block_size"), metavar="T",
+                   help="language models: context length in characters (default 64)")
     p.add_argument("--target", metavar="COL", help="label column of a CSV file")
     p.add_argument("--delimiter", type=delimiter, metavar="D",
                    help="field separator of a CSV file: , ; | tab space ... (default: detected "
@@ -73,6 +82,16 @@ def register(subparsers) -> None:
                    help="run folder to create (default runs/<recipe>-<engine>-<time>)")
     p.add_argument("--resume", metavar="RUN",
                    help="continue the run folder RUN from its latest checkpoint")
+    p.add_argument("--device", type=value("device"),
+                   help="the torch engine's device: cpu (default), cuda, cuda:K or mps; under "
+                   "torchrun, cuda means each process's own GPU (cuda:LOCAL_RANK)")  # fmt: skip
+    p.add_argument("--nproc", type=value("nproc"), metavar="N",
+                   help="data parallelism: N processes on this machine (torch.distributed.run, "
+                   "gloo), each on 1/N of every batch; the batch size must be a multiple of N. "
+                   "Several machines: launch with torchrun (see the README)")  # fmt: skip
+    p.add_argument("--timeout", type=value("timeout"), metavar="S",
+                   help="with several processes: seconds to wait for the others before the run "
+                   "ends (a process died or stalled; default 300)")  # fmt: skip
     p.add_argument("--no-plots", action="store_true", help="skip writing plots/*.png")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--list-recipes", action="store_true",
@@ -87,17 +106,56 @@ _CONFIG_OPTIONS = (
 )  # fmt: skip
 
 
+def _without_nproc(argv: list[str]) -> list[str]:
+    """The command line minus ``--nproc N`` / ``--nproc=N`` (what each process runs)."""
+    out, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a == "--nproc":
+            skip = True
+        elif not a.startswith("--nproc="):
+            out.append(a)
+    return out
+
+
 def run(args) -> int:
-    from groundup.errors import GroundupError
+    import os
+
     from groundup.recipes import RECIPES
-    from groundup.runs import build_config, resume_run, train_run
+    from groundup.train import distributed
 
     if args.list_recipes:
         for r in RECIPES.values():
             print(f"{r.name:<17} {r.summary}\n{'':<17} expect: {r.expect}")
         return 0
+    if args.nproc and args.nproc > 1 and "WORLD_SIZE" not in os.environ:
+        return distributed.launch(_without_nproc(args.argv), args.nproc)
+    backend = "nccl" if (args.device or "").startswith("cuda") else "gloo"
+    group = distributed.from_env(backend, args.timeout or distributed.DEFAULT_TIMEOUT)
+    try:
+        return _run(args, group)
+    finally:
+        distributed.shutdown()
+
+
+def _run(args, group) -> int:
+    from groundup.errors import GroundupError
+    from groundup.recipes import RECIPES
+    from groundup.runs import build_config, resume_run, train_run
+    from groundup.runs_lm import is_lm_dataset, is_lm_run
+
     progress = not args.quiet
     plots = not args.no_plots
+    if (args.resume and is_lm_run(args.resume)) or (not args.resume
+                                                     and is_lm_dataset(args.dataset)):
+        if group is not None or args.device is not None:
+            raise GroundupError("--nproc and --device are for the classifiers' runs; a language "
+                                "model trains in one process on the CPU")
+        return _run_lm(args, plots)
+    if args.iters is not None or args.block_size is not None:
+        raise GroundupError("--iters and --block-size are for language models (groundup train "
+                            "shakespeare, or a .txt file); classifiers take --epochs")
     if args.resume:
         given = [f"--{k.replace('_', '-')}" for k in _CONFIG_OPTIONS
                  if getattr(args, k) is not None]
@@ -106,7 +164,8 @@ def run(args) -> int:
                 f"--resume continues a run with its own settings; drop {', '.join(given)} "
                 f"(only --epochs may extend it)"
             )
-        result = resume_run(args.resume, epochs=args.epochs, progress=progress, plots=plots)
+        result = resume_run(args.resume, epochs=args.epochs, progress=progress, plots=plots,
+                            group=group, device=args.device)  # fmt: skip
     else:
         dataset, recipe = args.dataset, args.recipe
         if dataset in RECIPES and recipe is None:  # `groundup train mnist-adam`
@@ -119,12 +178,35 @@ def run(args) -> int:
             full_batch=args.batch_size == "full", engine=args.engine, seed=args.seed,
             target=args.target, data_dir=args.data_dir, patience=args.patience,
             monitor=args.monitor, delimiter=args.delimiter, channels=args.channels,
-            kernel_size=args.kernel_size,
+            kernel_size=args.kernel_size, device=args.device,
         )  # fmt: skip
-        result = train_run(config, out=args.out, progress=progress, plots=plots)
+        result = train_run(config, out=args.out, progress=progress, plots=plots, group=group)
     if result.interrupted:
         return 130
+    if group is not None and not group.is_main:
+        return 0
     m = result.metrics
     print(f"test accuracy {100 * m['accuracy']:.2f}% (loss {m['loss']:.4f}), train accuracy "
           f"{100 * m['train_accuracy']:.2f}%; run folder: {result.folder}")  # fmt: skip
+    return 0
+
+
+def _run_lm(args, plots: bool) -> int:
+    """``groundup train shakespeare`` / ``FILE.txt`` / ``--resume`` of a language-model run."""
+    from groundup.errors import GroundupError
+    from groundup.runs_lm import build_lm_config, resume_lm_run, train_lm_run
+
+    if args.resume:
+        resume_lm_run(args.resume, plots=plots)
+        return 0
+    unused = [f"--{k.replace('_', '-')}" for k in ("recipe", "model", "hidden", "channels",
+              "kernel_size", "activation", "optimizer", "momentum", "epochs", "batch_size",
+              "patience", "monitor", "target", "delimiter", "lr") if getattr(args, k) is not None]
+    if unused:
+        raise GroundupError(f"{', '.join(unused)} do not apply to a language model; it takes "
+                            "--iters, --block-size, --engine, --seed, --out")
+    cfg = build_lm_config(args.dataset, engine=args.engine, seed=args.seed,
+                          max_iters=args.iters, block_size=args.block_size,
+                          data_dir=args.data_dir)
+    train_lm_run(cfg, out=args.out, plots=plots)
     return 0

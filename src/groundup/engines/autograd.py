@@ -53,11 +53,14 @@ LAYERS = {
 }
 
 
-def build_optimizer(params, opt):
-    """The :mod:`groundup.optim` optimizer (PyTorch's rule and defaults) that ``opt`` names."""
+def build_optimizer(named: dict, opt):
+    """The :mod:`groundup.optim` optimizer (PyTorch's rule and defaults) that ``opt`` names, over
+    ``named`` parameters, one param group per :meth:`OptimizerSpec.groups` entry."""
     classes = {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW,
                "rmsprop": optim.RMSprop}  # fmt: skip
-    return classes[opt.name](params, **opt.hyperparameters())
+    groups = [{"params": [named[n] for n in names], **hyper}
+              for names, hyper in opt.groups(named)]  # fmt: skip
+    return classes[opt.name](groups)
 
 
 class AutogradEngine(Engine):
@@ -69,8 +72,9 @@ class AutogradEngine(Engine):
         super().__init__(spec, state, optimizer, seed)
         self.model = nn.Sequential(*(LAYERS[s.kind](s, i, self) for i, s in enumerate(spec.layers)))
         self.load_state_dict(state)
-        self.names = [name for name, _ in self.model.named_parameters()]
-        self.optimizer = build_optimizer(self.model.parameters(), optimizer)
+        named = dict(self.model.named_parameters())
+        self.names = [n for names, _ in optimizer.groups(named) for n in names]  # state order
+        self.optimizer = build_optimizer(named, optimizer)
 
     def _loss(self, z: Tensor, y: np.ndarray) -> Tensor:
         """Mean BCE from one logit per example (targets as floats of shape (m, 1)), else mean
@@ -84,6 +88,7 @@ class AutogradEngine(Engine):
         loss = self._loss(z, yb)
         self.optimizer.zero_grad()
         loss.backward()
+        self.average_grads(p.grad for p in self.model.parameters())  # data parallelism
         self.optimizer.step()
         self.steps += 1
         return float(loss.data), self.count_correct(z.data, yb)

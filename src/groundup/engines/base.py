@@ -20,9 +20,11 @@ engine's) and an :class:`OptimizerSpec`.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
+from groundup import checks
 from groundup.engines.optimizers import (
     OPTIMIZERS,
     OptimizerSpec,
@@ -74,6 +76,12 @@ class Engine(ABC):
         the optimizer's buffers, engine-neutral: arrays named ``"<param>.<key>"`` (keys as in
         ``torch.optim``: ``momentum_buffer``, ``exp_avg``, ``exp_avg_sq``, ``square_avg``)
         and integer step counters ``{"<param>": step}``, so a checkpoint resumes exactly;
+    ``data_parallel(average)``
+        from now on, average the gradients across processes between backward and the update:
+        ``average(arrays)`` turns each rank's gradient arrays, in place, into their mean over
+        the ranks (:mod:`groundup.train.distributed` builds it on ``torch.distributed``); the
+        NumPy engines call it from ``train_step`` through :meth:`average_grads`, the torch
+        engine wraps its model in ``DistributedDataParallel`` instead;
     ``steps``
         the number of ``train_step`` calls so far; dropout masks of the next step come from
         ``dropout_rng(seed, steps, layer)``, so a resumed run (which sets ``steps``) draws the
@@ -99,6 +107,20 @@ class Engine(ABC):
         self.seed = int(seed)
         self.steps = 0
         self.has_dropout = any(layer.kind == "dropout" for layer in spec.layers)
+        self.average = None  # set by data_parallel: averages gradients across processes
+
+    def data_parallel(self, average: Callable[[list[np.ndarray]], None]) -> None:
+        """Average every step's gradients across processes with ``average`` (in place), between
+        backward and the update, so that each rank's mean loss over its equal shard of the
+        global batch gives the gradient of the global batch's mean loss:
+        ``g = (1/N) sum_r g_r``."""
+        self.average = average
+
+    def average_grads(self, grads: Iterable[np.ndarray]) -> None:
+        """Called by ``train_step`` between backward and the update with the live gradient
+        arrays; a no-op in one process."""
+        if self.average is not None:
+            self.average(list(grads))
 
     @abstractmethod
     def train_step(self, xb: np.ndarray, yb: np.ndarray) -> tuple[float, int]:
@@ -171,15 +193,23 @@ class Engine(ABC):
 
 def make_engine(
     name: str, spec: ModelSpec, state: dict[str, np.ndarray], optimizer: OptimizerSpec,
-    seed: int = 0,
+    seed: int = 0, device: str = "cpu",
 ) -> Engine:
-    """Build the engine called ``name`` (one of :data:`ENGINES`) from a spec and a state dict."""
+    """Build the engine called ``name`` (one of :data:`ENGINES`) from a spec and a state dict;
+    ``device`` (``cpu``, ``cuda``, ``cuda:K``, ``mps``) is the torch engine's, the NumPy engines
+    run on the CPU."""
+    checks.check("device", device)
+    if device != "cpu" and name != "torch":
+        raise GroundupError(f"--device {device} needs --engine torch: the {name} engine computes "
+                            f"with NumPy, on the CPU")
+    if name == "torch":
+        from groundup.engines.torch import TorchEngine
+
+        return TorchEngine(spec, state, optimizer, seed, device)
     if name == "scratch":
         from groundup.engines.scratch import ScratchEngine as cls
     elif name == "autograd":
         from groundup.engines.autograd import AutogradEngine as cls
-    elif name == "torch":
-        from groundup.engines.torch import TorchEngine as cls
     else:
         raise GroundupError(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")
     return cls(spec, state, optimizer, seed)

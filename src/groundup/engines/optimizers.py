@@ -28,6 +28,10 @@ class OptimizerSpec:
     ``adam`` / ``adamw``: bias-corrected first and second moments (betas), ``eps``; ``adamw``
     decays weights decoupled from the gradient (``weight_decay`` defaults to 0.01 there).
     ``rmsprop``: running mean of ``g^2`` with ``alpha``.
+    ``nesterov`` (sgd with momentum): step along ``g + mu v`` instead of ``v``, as PyTorch.
+    ``decay_biases``: False puts the biases in a parameter group of their own with no weight
+    decay, so ``weight_decay`` is an L2 penalty on the weights alone (scikit-learn's ``alpha``,
+    see :meth:`groups`); True (PyTorch's default) decays every parameter.
     """
 
     name: str = "sgd"
@@ -37,6 +41,8 @@ class OptimizerSpec:
     betas: tuple[float, float] = (0.9, 0.999)
     eps: float = 1e-8
     alpha: float = 0.99
+    nesterov: bool = False
+    decay_biases: bool = True
 
     def __post_init__(self):
         if self.name not in OPTIMIZERS:
@@ -61,10 +67,23 @@ class OptimizerSpec:
         """
         common = {"lr": self.lr, "weight_decay": self.decay}
         if self.name == "sgd":
-            return {**common, "momentum": self.momentum}
+            return {**common, "momentum": self.momentum, "nesterov": self.nesterov}
         if self.name in ("adam", "adamw"):
             return {**common, "betas": self.betas, "eps": self.eps}
         return {**common, "alpha": self.alpha, "eps": self.eps, "momentum": self.momentum}
+
+    def groups(self, names) -> list[tuple[list[str], dict]]:
+        """Parameter groups as ``[(parameter names, hyper-parameters), ...]`` in the order the
+        engines hand their parameters to the optimizer: one group of every name, or, when
+        ``decay_biases`` is False and there is decay, the weights (decayed) then the ``*.bias``
+        names (``weight_decay=0``)."""
+        names, hyper = list(names), self.hyperparameters()
+        if self.decay_biases or self.decay == 0:
+            return [(names, hyper)]
+        weights = [n for n in names if not n.endswith(".bias")]
+        biases = [n for n in names if n.endswith(".bias")]
+        return [(g, h) for g, h in ((weights, hyper), (biases, {**hyper, "weight_decay": 0.0}))
+                if g]  # fmt: skip
 
     @property
     def n_buffers(self) -> int:
@@ -87,7 +106,8 @@ class OptimizerSpec:
         return cls(
             d["name"], float(d["lr"]), float(d.get("momentum", 0.0)), d.get("weight_decay"),
             tuple(d.get("betas", (0.9, 0.999))), float(d.get("eps", 1e-8)),
-            float(d.get("alpha", 0.99)),
+            float(d.get("alpha", 0.99)), bool(d.get("nesterov", False)),
+            bool(d.get("decay_biases", True)),
         )
 
 

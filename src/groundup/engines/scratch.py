@@ -30,6 +30,9 @@ class ScratchEngine(Engine):
         self.model = Sequential.from_spec(spec, self.dtype)
         self.load_state_dict(state)
         self.optimizer = ArrayOptimizer(optimizer.name, **optimizer.hyperparameters())
+        groups = optimizer.groups(self.model.params)
+        self.optimizer.per_param = {n: {**self.optimizer.hyper, **hyper}
+                                    for names, hyper in groups[1:] for n in names}  # fmt: skip
 
     def _forward_backward(self, x, y):
         """(loss, grads, logits) of one training forward and backward pass."""
@@ -39,6 +42,7 @@ class ScratchEngine(Engine):
 
     def train_step(self, xb, yb):
         loss, grads, Z = self._forward_backward(xb, yb)
+        self.average_grads(grads.values())  # data parallelism: the mean over the ranks
         self.optimizer.step(self.model.params, grads)
         self.steps += 1
         return loss, self.count_correct(Z, yb)

@@ -13,14 +13,38 @@ import functools
 import numpy as np
 
 from groundup.engines.base import Engine, flatten_optimizer_state, nest_optimizer_state
-from groundup.errors import require
+from groundup.errors import GroundupError, require
 from groundup.numerics import ACTIVATIONS
 
-__all__ = ["TorchEngine", "layers"]
+__all__ = ["TorchEngine", "layers", "torch_device"]
 
 
 def _torch():
     return require("torch", "torch", "The torch engine")
+
+
+def torch_device(name: str = "cpu"):
+    """``torch.device(name)`` for ``cpu``, ``cuda``, ``cuda:K`` or ``mps``, refused with one line
+    when this machine's torch cannot reach it (no GPU, a K past the last GPU, no MPS)."""
+    torch = _torch()
+    kind, _, index = str(name).partition(":")
+    if kind == "cuda":
+        n = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if n == 0:
+            raise GroundupError(f"--device {name}: this torch sees no CUDA GPU (torch "
+                                f"{torch.__version__}, cuda {torch.version.cuda}); use --device "
+                                f"cpu, or install a CUDA build of torch on a machine with a GPU")
+        if index and int(index) >= n:
+            raise GroundupError(f"--device {name}: this machine has {n} CUDA GPU"
+                                f"{'s' * (n > 1)} (cuda:0 .. cuda:{n - 1})")
+        return torch.device(kind, int(index or torch.cuda.current_device()))
+    if kind == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if mps is None or not mps.is_available():
+            raise GroundupError("--device mps: this torch has no MPS (Apple GPU) backend; use "
+                                "--device cpu")
+        return torch.device("mps")
+    return torch.device("cpu")
 
 
 @functools.cache
@@ -42,7 +66,7 @@ def layers() -> dict:
                 return x
             mask = self.spec.mask(tuple(x.shape), self.engine.dropout_rng(self.index),
                                   self.engine.dtype)  # fmt: skip
-            return x * torch.from_numpy(mask)
+            return x * torch.from_numpy(mask).to(x.device)
 
     return {
         "linear": lambda s, i, e: nn.Linear(s.in_features, s.out_features),
@@ -56,11 +80,15 @@ def layers() -> dict:
     }
 
 
-def _build_optimizer(params, opt):
+def _build_optimizer(named: dict, opt):
+    """The ``torch.optim`` optimizer of ``opt`` over ``named`` parameters, one param group per
+    :meth:`OptimizerSpec.groups` entry."""
     torch = _torch()
     classes = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW,
                "rmsprop": torch.optim.RMSprop}  # fmt: skip
-    return classes[opt.name](params, **opt.hyperparameters())
+    groups = [{"params": [named[n] for n in names], **hyper}
+              for names, hyper in opt.groups(named)]  # fmt: skip
+    return classes[opt.name](groups)
 
 
 class TorchEngine(Engine):
@@ -68,20 +96,40 @@ class TorchEngine(Engine):
 
     name = "torch"
 
-    def __init__(self, spec, state, optimizer, seed=0):
+    def __init__(self, spec, state, optimizer, seed=0, device="cpu"):
         super().__init__(spec, state, optimizer, seed)
         torch = self._t = _torch()
         self._F = torch.nn.functional
+        self.device = torch_device(device)
         table = layers()
         self.model = torch.nn.Sequential(*(table[s.kind](s, i, self)
                                            for i, s in enumerate(spec.layers)))  # fmt: skip
-        self.model.to({np.dtype(np.float64): torch.float64}.get(self.dtype, torch.float32))
+        dtype = {np.dtype(np.float64): torch.float64}.get(self.dtype, torch.float32)
+        self.model.to(device=self.device, dtype=dtype)
+        self.net = self.model  # what train_step runs: the model, or its DistributedDataParallel
         self.load_state_dict(state)
-        self.names = [n for n, _ in self.model.named_parameters()]
-        self.optimizer = _build_optimizer(self.model.parameters(), optimizer)
+        named = dict(self.model.named_parameters())
+        self.names = [n for names, _ in optimizer.groups(named) for n in names]  # state order
+        self.optimizer = _build_optimizer(named, optimizer)
 
     def _tensor(self, X):
-        return self._t.from_numpy(np.ascontiguousarray(self.inputs(X)))
+        return self._t.from_numpy(np.ascontiguousarray(self.inputs(X))).to(self.device)
+
+    def _numpy(self, t):
+        return t.detach().cpu().numpy()
+
+    def _labels(self, y):
+        return self._t.from_numpy(np.asarray(y)).to(self.device)
+
+    def data_parallel(self, average):
+        """Wrap the model in ``torch.nn.parallel.DistributedDataParallel``: it averages the
+        gradients itself (bucketed all-reduce overlapped with backward), so ``average`` is not
+        used. The process group must be initialised (:mod:`groundup.train.distributed`)."""
+        if self.net is not self.model:  # already wrapped (a second fit)
+            return
+        ddp = self._t.nn.parallel.DistributedDataParallel
+        ids = [self.device.index] if self.device.type == "cuda" else None
+        self.net = ddp(self.model, device_ids=ids)
 
     def _loss(self, z, y):
         if self.spec.binary:
@@ -89,20 +137,20 @@ class TorchEngine(Engine):
         return self._F.cross_entropy(z, y)
 
     def train_step(self, xb, yb):
-        y = self._t.from_numpy(yb)
-        z = self.model(self._tensor(xb))  # (m, n_outputs)
+        y = self._labels(yb)
+        z = self.net(self._tensor(xb))  # (m, n_outputs)
         loss = self._loss(z, y)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
         self.steps += 1
-        return loss.item(), self.count_correct(z.detach().numpy(), yb)
+        return loss.item(), self.count_correct(z.detach().cpu().numpy(), yb)
 
     def loss_and_grads(self, x, y):
-        loss = self._loss(self.model(self._tensor(x)), self._t.from_numpy(np.asarray(y)))
+        loss = self._loss(self.model(self._tensor(x)), self._labels(y))
         self.model.zero_grad(set_to_none=True)
         loss.backward()
-        grads = {n: p.grad.numpy().copy() for n, p in self.model.named_parameters()}
+        grads = {n: p.grad.cpu().numpy().copy() for n, p in self.model.named_parameters()}
         self.model.zero_grad(set_to_none=True)
         return loss.item(), grads
 
@@ -113,12 +161,12 @@ class TorchEngine(Engine):
         with self._t.no_grad():
             self.model.eval()
             try:
-                return self.model[:upto](self._tensor(X)).numpy()
+                return self.model[:upto](self._tensor(X)).cpu().numpy()
             finally:
                 self.model.train()
 
     def state_dict(self):
-        return {k: v.detach().numpy().copy() for k, v in self.model.state_dict().items()}
+        return {k: v.detach().cpu().numpy().copy() for k, v in self.model.state_dict().items()}
 
     def load_state_dict(self, state):
         self.spec.check_state(state)
@@ -128,7 +176,7 @@ class TorchEngine(Engine):
 
     def optimizer_state(self):
         as_numpy = {
-            self.names[i]: {k: v.detach().numpy() if self._t.is_tensor(v) and k != "step" else v
+            self.names[i]: {k: self._numpy(v) if self._t.is_tensor(v) and k != "step" else v
                             for k, v in st.items()}  # fmt: skip
             for i, st in self.optimizer.state_dict()["state"].items()
         }

@@ -1,11 +1,11 @@
 """``groundup.nn.functional`` (import it as ``F``): stateless layers, activations and losses.
 
 The activations come from :mod:`groundup.autograd.ops_activation`, convolution and pooling
-(``conv2d``, ``max_pool2d``, ``avg_pool2d``) from :mod:`groundup.autograd.ops_conv`, ``layer_norm``
-from :mod:`groundup.autograd.ops_norm`, ``scaled_dot_product_attention`` from
-:mod:`groundup.autograd.ops_attention` and the losses from :mod:`groundup.nn.loss_functions`; here
-live the ops that carry weights in as arguments: ``linear`` (one fused graph node), ``dropout``,
-``embedding``.
+(``conv2d``, ``max_pool2d``, ``avg_pool2d``) from :mod:`groundup.autograd.ops_conv`,
+``layer_norm`` from :mod:`groundup.autograd.ops_norm`, ``scaled_dot_product_attention`` from
+:mod:`groundup.autograd.ops_attention` and the losses from :mod:`groundup.nn.loss_functions`;
+here live the ops that carry weights in as arguments: ``linear`` (one fused graph node),
+``dropout``, ``embedding``.
 """
 
 from __future__ import annotations

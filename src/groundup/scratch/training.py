@@ -40,7 +40,8 @@ class ArrayOptimizer:
 
     ``ArrayOptimizer("adam", lr=1e-3)`` keeps one state dict per parameter name.
     Names: ``"sgd"``, ``"adam"``, ``"adamw"`` (decoupled decay, default 1e-2, as torch's AdamW),
-    ``"rmsprop"``; hyper-parameters are the rule's keyword arguments.
+    ``"rmsprop"``; hyper-parameters are the rule's keyword arguments. ``per_param`` maps a
+    parameter name to hyper-parameters of its own (a param group: biases without weight decay).
     """
 
     def __init__(self, name: str = "sgd", **hyper):
@@ -55,11 +56,13 @@ class ArrayOptimizer:
         self._rule = rule
         self.hyper = {**defaults, **hyper}
         self.state: dict[str, dict] = {}
+        self.per_param: dict[str, dict] = {}
 
     def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
         """Update every array in ``params`` in place from the same-named gradient."""
         for name, param in params.items():
-            self._rule(param, grads[name], self.state.setdefault(name, {}), **self.hyper)
+            hyper = self.per_param.get(name, self.hyper)
+            self._rule(param, grads[name], self.state.setdefault(name, {}), **hyper)
 
 
 def batches(m: int, mode: str, batch_size: int, seed: int, epoch: int) -> Iterator[np.ndarray]:

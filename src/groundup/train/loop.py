@@ -66,13 +66,17 @@ class Trainer:
         Print every k-th epoch line (None: all when epochs <= 20, else about ten lines).
     threads : int or None
         BLAS threads while training (default 1, see :mod:`groundup.train.threads`).
+    distributed : groundup.train.distributed.Group or None
+        Data parallelism: this process trains on its shard of every global batch of
+        ``batch_size`` and averages its gradients with the other processes (see
+        :mod:`groundup.train.distributed`); losses and accuracies are those of the global batch.
     """
 
     def __init__(
         self, engine, X_train, y_train, X_test=None, y_test=None, *, epochs: int,
         batch_size: int | None = 64, seed: int = 0, callbacks=(), log=print,
         progress: bool = False, log_every: int | None = None, eval_batch_size: int = 1000,
-        handle_sigint: bool = True, threads: int | None = 1,
+        handle_sigint: bool = True, threads: int | None = 1, distributed=None,
     ):
         self.engine = engine
         self.X_train, self.y_train = X_train, y_train
@@ -89,6 +93,9 @@ class Trainer:
         self.eval_batch_size = eval_batch_size
         self.handle_sigint = handle_sigint
         self.threads = threads
+        self.distributed = distributed
+        if distributed is not None:
+            distributed.check_batch_size(self.batch_size, n)
         self.history = History()
         self.steps_per_epoch = math.ceil(n / self.batch_size)
         self._loader = None
@@ -181,6 +188,8 @@ class Trainer:
             self.restore(resume)
         elif self.step == 0:
             self._check_initial_loss()
+        if self.distributed is not None:
+            self.distributed.replicate(self.engine)
         for cb in self.callbacks:
             cb.on_fit_start(self)
         previous = self._install_sigint()
@@ -194,6 +203,8 @@ class Trainer:
                 self._bar = None
             if previous is not None:
                 signal.signal(signal.SIGINT, previous)
+        if self.distributed is not None:
+            self.distributed.check_replicas(self.engine, f"after step {self.step}")
         if self.interrupted:
             for cb in self.callbacks:
                 cb.on_interrupt(self)
@@ -210,20 +221,31 @@ class Trainer:
     def _run(self) -> None:
         engine, step_cbs, bar = self.engine, self._step_callbacks, self._bar
         every = bar.every if bar is not None and bar.active else 0
-        optimizer = engine.optimizer_spec
+        optimizer, dist = engine.optimizer_spec, self.distributed
         while self.epoch < self.epochs and not self.stop:
             t0 = time.perf_counter()
             skip = self.batch  # batches already done before a mid-epoch resume
             for i, (xb, yb) in enumerate(self.batches(self.epoch)):
                 if i < skip:
                     continue
-                loss, correct = engine.train_step(xb, yb)
+                if dist is None:
+                    loss, correct = engine.train_step(xb, yb)
+                    m = len(yb)
+                else:  # this rank's shard; the loss and counts of the global batch
+                    xs, ys = dist.shard(xb, yb, self.note)
+                    with dist.collective(f"step {self.step + 1}"):
+                        loss, correct = engine.train_step(xs, ys)
+                        # Ctrl-C reaches every process, not always before the same step: all
+                        # stop after the first step any of them saw it in.
+                        loss, correct, m, self._sigint = dist.reduce_step(
+                            loss, correct, len(ys), self._sigint
+                        )
                 if not math.isfinite(loss):
                     where = f"the loss at epoch {self.epoch + 1}, step {self.step + 1}"
                     guards.check_finite(loss, where, optimizer)
                 self.loss_sum += loss
                 self.correct += correct
-                self.seen += len(yb)
+                self.seen += m
                 self.batch += 1
                 self.step += 1
                 for cb in step_cbs:

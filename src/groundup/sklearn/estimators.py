@@ -1,0 +1,237 @@
+"""The two estimators: :class:`MLPClassifier` on feature rows, :class:`CNNClassifier` on images."""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral
+
+import numpy as np
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_array, validate_data
+
+from groundup import models
+from groundup.errors import GroundupError
+from groundup.sklearn.base import SKLEARN_ACTIVATIONS, NetworkClassifier
+
+__all__ = ["CNNClassifier", "MLPClassifier"]
+
+_FLOATS = (np.float64, np.float32)
+
+
+def _spec_or_value_error(build, *args, **kwargs):
+    """``build(...)``, its :class:`GroundupError` (a bad width, too small an image) raised as the
+    ``ValueError`` scikit-learn expects."""
+    try:
+        return build(*args, **kwargs)
+    except GroundupError as e:
+        raise ValueError(str(e)) from None
+
+
+class MLPClassifier(NetworkClassifier):
+    """A multilayer perceptron classifier: scikit-learn's ``MLPClassifier`` on groundup's engines.
+
+    The network (``models.build("mlp", ...)``)::
+
+        x (n_features) -> Linear -> f -> ... -> Linear -> C logits   (1 logit for 2 classes)
+
+    with ``f = activation`` between the ``hidden_layer_sizes``; ``hidden_layer_sizes=()`` is
+    logistic regression (2 classes) or softmax regression. Trained with the mean cross-entropy
+    (binary from one logit for 2 classes) from PyTorch's default initial weights drawn from
+    ``random_state``, in float32, as ``groundup train`` with the same settings.
+
+    Parameters (scikit-learn's names and meanings)
+    ----------------------------------------------
+    hidden_layer_sizes : tuple of int, default (100,)
+    activation : {"relu", "tanh", "logistic", "sigmoid", "leaky_relu", "gelu"}, default "relu"
+        ``"logistic"`` is groundup's ``"sigmoid"``. scikit-learn's ``"identity"`` is not offered.
+    solver : {"sgd", "adam"}, default "adam"
+        PyTorch's rules (``v = μ v + g; w -= lr v`` is scikit-learn's SGD written otherwise; Adam
+        adds ``eps`` to the bias-corrected ``sqrt(v̂)``, scikit-learn to ``sqrt(v)``).
+    alpha : float, default 0.0
+        L2 penalty on the weights (not the biases), as scikit-learn defines it: with batches of
+        ``b`` examples the loss is ``L + alpha / (2 b) · Σ_layers ||W||²``, so every weight's
+        gradient gains ``(alpha / b) · W``. It is passed to the engines' optimizer as
+        ``weight_decay = alpha / b`` on a parameter group of weights only, with ``b =
+        min(batch_size, n_samples)`` of the fit (scikit-learn divides by each batch's own size,
+        which differs only on an epoch's last, smaller batch).
+    batch_size : int or "auto", default "auto"
+        ``"auto"`` is ``min(200, n_samples)``; a batch of all examples is one full-batch step.
+    learning_rate_init : float, default 1e-3
+    max_iter : int, default 200
+        Epochs.
+    shuffle : bool, default True
+        Epoch ``e`` visits the examples in ``np.random.default_rng([seed, e]).permutation(n)``.
+    random_state : int, RandomState or None
+        An int is the seed of ``groundup train --seed``; otherwise a seed is drawn from it.
+    tol, n_iter_no_change, early_stopping, validation_fraction : as scikit-learn
+        Training stops after ``n_iter_no_change`` epochs that improve the loss (or, with early
+        stopping, the validation accuracy) by less than ``tol``.
+    momentum, nesterovs_momentum : as scikit-learn (``solver="sgd"``)
+    beta_1, beta_2, epsilon : as scikit-learn (``solver="adam"``)
+    engine : {"scratch", "autograd", "torch"}, default "autograd"
+        How gradients are computed; the three give the same predictions from the same seed.
+    verbose : bool
+
+    Attributes
+    ----------
+    classes_, n_features_in_, feature_names_in_, loss_curve_, best_loss_, n_iter_, t_,
+    validation_scores_, best_validation_score_ : as scikit-learn
+    coefs_ : list of ndarray of shape (n_in, n_out)
+    intercepts_ : list of ndarray of shape (n_out,)
+
+    >>> from sklearn.datasets import load_iris
+    >>> X, y = load_iris(return_X_y=True)
+    >>> MLPClassifier((16,), learning_rate_init=0.01, max_iter=100, random_state=0).fit(X, y
+    ...     ).score(X, y) > 0.9
+    True
+    """
+
+    _parameter_constraints = {
+        **NetworkClassifier._parameter_constraints,
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", solver="adam", alpha=0.0,
+                 batch_size="auto", learning_rate_init=1e-3, max_iter=200, shuffle=True,
+                 random_state=None, tol=1e-4, early_stopping=False, validation_fraction=0.1,
+                 n_iter_no_change=10, momentum=0.9, nesterovs_momentum=True, beta_1=0.9,
+                 beta_2=0.999, epsilon=1e-8, engine="autograd", verbose=False):  # fmt: skip
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.engine = engine
+        self.verbose = verbose
+
+    def _spec(self, input_shape, n_classes):
+        hidden = self.hidden_layer_sizes
+        hidden = (hidden,) if isinstance(hidden, Integral) else tuple(int(h) for h in hidden)
+        if not hidden:
+            name = "logistic" if n_classes == 2 else "softmax"
+            return _spec_or_value_error(models.build, name, input_shape, n_classes)
+        activation = SKLEARN_ACTIVATIONS.get(self.activation, self.activation)
+        return _spec_or_value_error(models.build, "mlp", input_shape, n_classes, hidden=hidden,
+                                    activation=activation)  # fmt: skip
+
+    def _rows(self, X, reset):
+        X = validate_data(self, X, reset=reset, dtype=_FLOATS)
+        if reset:
+            self.input_shape_ = (X.shape[1],)
+        return X.astype(np.float32, copy=False)
+
+
+class CNNClassifier(NetworkClassifier):
+    """A convolutional classifier for images, with :class:`MLPClassifier`'s conventions.
+
+    The network is ``models.build("cnn", ...)``: per entry of ``channels`` a block
+    ``Conv2d(k, padding=k // 2) -> activation -> MaxPool2d(2)``, then ``Flatten -> Linear`` to
+    the logits (one for 2 classes).
+
+    Inputs: ``X`` of shape (N, H, W) (one channel) or (N, C, H, W). Rows (N, d) are images of
+    ``image_shape`` (C, H, W) when it is given; else one-channel squares of side
+    ``s = ceil(sqrt(d))`` (8x8 for digits' 64 values, 28x28 for MNIST's 784), zero-padded at the
+    end of each row when ``d`` is not a square. Each block halves the image, so it needs a side
+    of at least ``2 ** len(channels)``.
+
+    Parameters: ``channels`` (default (16, 32)), ``kernel_size`` (odd, default 3),
+    ``image_shape`` (default None), and every parameter of :class:`MLPClassifier` but
+    ``hidden_layer_sizes`` (``alpha`` penalises the convolutions' weights too). Attributes as
+    :class:`MLPClassifier`'s, with ``coefs_`` holding a convolution's weight as
+    (out, in, kH, kW), and ``input_shape_`` the (C, H, W) the network takes.
+    """
+
+    _parameter_constraints = {
+        **NetworkClassifier._parameter_constraints,
+        "channels": ["array-like"],
+        "kernel_size": [Interval(Integral, 1, None, closed="left")],
+        "image_shape": ["array-like", None],
+    }
+
+    def __init__(self, channels=(16, 32), kernel_size=3, image_shape=None, activation="relu",
+                 solver="adam", alpha=0.0, batch_size="auto", learning_rate_init=1e-3,
+                 max_iter=200, shuffle=True, random_state=None, tol=1e-4, early_stopping=False,
+                 validation_fraction=0.1, n_iter_no_change=10, momentum=0.9,
+                 nesterovs_momentum=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
+                 engine="autograd", verbose=False):  # fmt: skip
+        self.channels = channels
+        self.kernel_size = kernel_size
+        self.image_shape = image_shape
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.engine = engine
+        self.verbose = verbose
+
+    def _spec(self, input_shape, n_classes):
+        channels = tuple(int(c) for c in self.channels)
+        side = 2 ** len(channels)
+        if min(input_shape[1:]) < side:
+            raise ValueError(
+                f"{len(channels)} pooling blocks need images of at least {side}x{side}, got "
+                f"{input_shape[1]}x{input_shape[2]} (from {self.n_features_in_} feature(s)); "
+                f"give fewer channels or larger images")
+        activation = SKLEARN_ACTIVATIONS.get(self.activation, self.activation)
+        return _spec_or_value_error(models.build, "cnn", input_shape, n_classes,
+                                    channels=channels, kernel_size=int(self.kernel_size),
+                                    activation=activation)  # fmt: skip
+
+    def _rows(self, X, reset):
+        if getattr(X, "ndim", 2) in (3, 4):  # images
+            X = check_array(X, allow_nd=True, dtype=_FLOATS)
+            shape = (1, *X.shape[1:]) if X.ndim == 3 else tuple(X.shape[1:])
+            if reset:
+                self.input_shape_, self.n_features_in_ = shape, math.prod(shape)
+                if hasattr(self, "feature_names_in_"):
+                    del self.feature_names_in_
+            elif shape != tuple(self.input_shape_):
+                raise ValueError(f"X has images of shape {shape}, but {type(self).__name__} "
+                                 f"was fitted on images of shape {tuple(self.input_shape_)}")
+            return X.reshape(len(X), -1).astype(np.float32, copy=False)
+        X = validate_data(self, X, reset=reset, dtype=_FLOATS)
+        d = X.shape[1]
+        if reset:
+            self.input_shape_ = self._image_of(d)
+        pad = math.prod(self.input_shape_) - d
+        X = X.astype(np.float32, copy=False)
+        return np.pad(X, ((0, 0), (0, pad))) if pad else X
+
+    def _image_of(self, d: int) -> tuple[int, int, int]:
+        """(C, H, W) of a row of ``d`` values."""
+        if self.image_shape is None:
+            s = math.isqrt(d - 1) + 1 if d > 0 else 1
+            return (1, s, s)
+        shape = tuple(int(v) for v in self.image_shape)
+        if len(shape) == 2:
+            shape = (1, *shape)
+        if len(shape) != 3 or math.prod(shape) != d:
+            raise ValueError(f"image_shape {self.image_shape} does not hold rows of {d} values; "
+                             f"give (C, H, W) with C * H * W = {d}")
+        return shape
