@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from groundup.lessons._figures import new_figure, save
+from groundup.lessons._figures import save
 from groundup.lessons._report import Report
 
 # four tokens with 2-d embeddings, used as their own queries, keys and values (W_q = W_k = W_v
@@ -203,7 +203,9 @@ def training(report: Report, state: dict, iterations: int, out_dir: Path | None)
 def _draw_weights(out_dir: Path | None, weights: np.ndarray) -> None:
     if out_dir is None:
         return
-    fig, ax = new_figure(size=(4.2, 3.8))
+    from groundup.plot._figure import new_figure
+
+    fig, ax = new_figure(size=(4.2, 3.8), squeeze=True)
     ax.imshow(weights, cmap="Blues", vmin=0, vmax=1)
     for (i, j), v in np.ndenumerate(weights):
         ax.text(j, i, f"{v:.3f}" if j <= i else "-∞", ha="center", va="center", fontsize=9,
@@ -227,7 +229,9 @@ def _draw_temperature(out_dir: Path | None, rng: np.random.Generator) -> None:
         for name, z in (("q·k", scores), ("q·k / √d", scores / math.sqrt(d))):
             p = numerics.softmax(z, axis=1)
             curves[name].append(float(-(p * np.log(np.maximum(p, 1e-300))).sum(axis=1).mean()))
-    fig, ax = new_figure(size=(5.5, 3.8))
+    from groundup.plot._figure import new_figure
+
+    fig, ax = new_figure(size=(5.5, 3.8), squeeze=True)
     for name, values in curves.items():
         ax.plot(dims, values, marker="o", label=name)
     ax.axhline(math.log(16), color="gray", linestyle=":", label="uniform (ln 16)")
@@ -242,7 +246,9 @@ def _draw_temperature(out_dir: Path | None, rng: np.random.Generator) -> None:
 def _draw_losses(out_dir: Path | None, losses: list[float]) -> None:
     if out_dir is None:
         return
-    fig, ax = new_figure(size=(5.5, 3.8))
+    from groundup.plot._figure import new_figure
+
+    fig, ax = new_figure(size=(5.5, 3.8), squeeze=True)
     ax.plot(range(1, len(losses) + 1), losses)
     ax.axhline(math.log(65), color="gray", linestyle=":", label="ln 65 (uniform guess)")
     ax.set_xlabel("iteration")

@@ -4,6 +4,10 @@
 * :mod:`~groundup.scratch.naive`: the same with explicit Python loops, for timing and checking
 * :mod:`~groundup.scratch.neurons`: ``LinearNeuron`` and ``LogisticNeuron``, row-stacked (m, n)
 * :mod:`~groundup.scratch.softmax_regression`: multiclass logistic regression
+* :mod:`~groundup.scratch.layers`: ``Linear``, ``Activation``, ``Flatten``, ``Dropout``, each with
+  its backward; ``LAYERS``, the scratch engine's table from a layer kind to its layer
+* :mod:`~groundup.scratch.sequential`: ``Sequential``, the layers of a ``ModelSpec`` in order,
+  backward from the head's fused gradient (the scratch engine's network)
 * :mod:`~groundup.scratch.mlp`: any depth, hand-written backward, PyTorch parameter layout
 * :mod:`~groundup.scratch.conv`: ``Conv2d``, ``MaxPool2d``, ``AvgPool2d`` layers over images
 * :mod:`~groundup.scratch.conv_naive`: the same formulas as loops, to check them
@@ -24,6 +28,7 @@ from groundup.scratch.logistic_regression import LogisticRegression, optimize, p
 from groundup.scratch.mlp import MLP
 from groundup.scratch.naive import propagate_naive
 from groundup.scratch.neurons import LinearNeuron, LogisticNeuron
+from groundup.scratch.sequential import Sequential
 from groundup.scratch.softmax_regression import SoftmaxRegression
 from groundup.scratch.training import ArrayOptimizer, fit_loop
 from groundup.scratch.transformer import Block
@@ -40,6 +45,7 @@ __all__ = [
     "AvgPool2d",
     "Conv2d",
     "MaxPool2d",
+    "Sequential",
     "ArrayOptimizer",
     "LinearNeuron",
     "LogisticNeuron",
