@@ -177,3 +177,13 @@ def test_cli_refuses_a_huge_model_in_one_line_before_allocating(tmp_path):
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     assert "10.0 billion parameters, 37.3 GiB in float32" in proc.stderr  # 4 inputs, 3 classes
     assert not (tmp_path / "run").exists()
+
+
+def test_an_mlp_takes_one_activation_per_hidden_layer_or_one_for_all():
+    spec = ModelSpec.for_model("mlp", 2, 2, (3, 2), ("tanh", "relu"))
+    assert spec.summary() == "2 -> Linear(2, 3) -> Tanh -> Linear(3, 2) -> ReLU -> Linear(2, 1) " \
+        "-> 1 logit"
+    assert ModelSpec.for_model("mlp", 2, 2, (3, 2), "gelu") == ModelSpec.for_model(
+        "mlp", 2, 2, (3, 2), ("gelu", "gelu"))
+    with pytest.raises(GroundupError, match="3 activations for 2 hidden layers"):
+        ModelSpec.for_model("mlp", 2, 2, (3, 2), ("tanh", "relu", "relu"))

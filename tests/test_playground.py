@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from groundup.errors import DataError
+from groundup.numerics import ACTIVATIONS
 from groundup.playground import datasets
 from groundup.playground.adapter import Network
 from groundup.playground.session import Session
@@ -21,20 +24,25 @@ from groundup.playground.settings import (
     updated,
 )
 
-settings_strategy = st.builds(
+base_strategy = st.builds(
     Settings,
     dataset=st.sampled_from(datasets.CLASSIFICATION), classes=st.integers(2, 8),
     noise=st.integers(0, 50), train_percent=st.integers(10, 90),
     batch_size=st.integers(1, 5000), points=st.integers(20, 5000), seed=st.integers(0, 2**31 - 1),
     features=st.lists(st.sampled_from(list(datasets.FEATURES)), min_size=1, unique=True)
     .map(lambda fs: tuple(f for f in datasets.FEATURES if f in fs)),
-    hidden=st.lists(st.integers(1, MAX_NEURONS), max_size=6).map(tuple),
-    activation=st.sampled_from(["relu", "tanh", "sigmoid", "leaky_relu", "gelu"]),
     regularization=st.sampled_from(["none", "l1", "l2"]),
     reg_rate=st.floats(0, 10), lr=st.floats(1e-6, 10), optimizer=st.sampled_from(
         ["sgd", "momentum", "adam"]), engine=st.sampled_from(["scratch", "autograd", "torch"]),
     show_test=st.booleans(),
 )  # fmt: skip
+# hidden layers, each (neurons, its own activation)
+layers_strategy = st.lists(st.tuples(st.integers(1, MAX_NEURONS), st.sampled_from(
+    list(ACTIVATIONS))), max_size=6)  # fmt: skip
+settings_strategy = st.builds(
+    lambda s, layers: replace(s, hidden=tuple(n for n, _ in layers),
+                              activations=tuple(a for _, a in layers)),
+    base_strategy, layers_strategy)  # fmt: skip
 
 
 @given(settings_strategy)
@@ -45,8 +53,26 @@ def test_the_url_state_round_trips(settings):
 
 def test_a_link_that_names_a_few_fields_keeps_the_other_defaults():
     s = from_query("dataset=xor&hidden=8,8,8&activation=relu")
-    assert (s.dataset, s.hidden, s.activation, s.lr) == ("xor", (8, 8, 8), "relu", 0.03)
+    assert (s.dataset, s.hidden, s.activations, s.lr) == ("xor", (8, 8, 8), ("relu",) * 3, 0.03)
     assert from_query("") == Settings()
+
+
+def test_each_hidden_layer_keeps_its_own_activation_in_the_link():
+    s = from_query("hidden=4,3,2&activations=tanh,relu,gelu")
+    assert s.activations == ("tanh", "relu", "gelu")
+    assert "activations=tanh,relu,gelu" in to_query(s)
+    assert from_query(to_query(s)) == s
+    # the old single key still means every layer
+    assert from_query("hidden=5,5&activation=sigmoid").activations == ("sigmoid", "sigmoid")
+
+
+def test_a_change_of_layers_alone_keeps_the_activations_and_extends_with_the_last():
+    s = updated(Settings(), {"hidden": [4, 2], "activations": ["relu", "gelu"]})
+    assert updated(s, {"hidden": [4, 2, 2]}).activations == ("relu", "gelu", "gelu")
+    assert updated(s, {"hidden": [4]}).activations == ("relu",)
+    assert updated(s, {"hidden": []}).activations == ()
+    assert updated(updated(s, {"hidden": []}), {"hidden": [2]}).activations == ("tanh",)
+    assert updated(s, {"activation": "sigmoid"}).activations == ("sigmoid", "sigmoid")
 
 
 @pytest.mark.parametrize(("changes", "words"), [
@@ -65,6 +91,13 @@ def test_a_link_that_names_a_few_fields_keeps_the_other_defaults():
     ({"engine": "jax"}, "engine must be one of scratch, autograd, torch"),
     ({"dataset": "plane"}, "not a classification set"),
     ({"depth": 3}, "unknown setting 'depth'"),
+    ({"activations": ["tanh", "swish"]}, "activation of hidden layer 2 must be one of relu"),
+    ({"activations": ["tanh", "relu", "relu"]}, "3 names for 2 hidden layers"),
+    ({"activations": ["tanh"]}, "1 names for 2 hidden layers"),
+    ({"activations": []}, "0 names for 2 hidden layers"),
+    ({"activations": "relu"}, "activations must be a list of strs"),
+    ({"activation": "swish"}, "activation must be one of relu"),
+    ({"activation": "relu", "activations": ["relu", "relu"]}, "not both"),
 ])  # fmt: skip
 def test_values_beyond_the_limits_get_a_clear_message(changes, words):
     with pytest.raises(SettingsError, match=None) as info:
@@ -185,6 +218,45 @@ def _losses_after(engine, epochs=3, **changes):
     session = Session(s)
     session.step(epochs)
     return np.array(session.losses()), session.net.state_dict()
+
+
+def test_each_layers_activation_reaches_the_engine_and_the_neuron_pictures():
+    s = updated(Settings(), {"hidden": [3, 2], "activations": ["tanh", "relu"]})
+    net = Network(s, 2)
+    assert [layer.name for layer in net.spec.layers if layer.kind == "activation"] == [
+        "tanh", "relu"]  # fmt: skip
+    assert net.spec.summary() == "2 -> Linear(2, 3) -> Tanh -> Linear(3, 2) -> ReLU -> " \
+        "Linear(2, 1) -> 1 logit"
+    X = np.random.default_rng(0).standard_normal((50, 2)).astype(np.float32)
+    W = net.state_dict()
+    a1 = np.tanh(X @ W["0.weight"].T + W["0.bias"])  # worked here, layer by layer
+    a2 = np.maximum(a1 @ W["2.weight"].T + W["2.bias"], 0)
+    h1, h2 = net.hidden_outputs(X)
+    np.testing.assert_allclose(h1, a1, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(h2, a2, rtol=1e-5, atol=1e-6)
+    z = a2 @ W["4.weight"].T + W["4.bias"]
+    np.testing.assert_allclose(net.engine.logits(X), z, rtol=1e-4, atol=1e-5)
+
+
+MIXED = {"activations": ["tanh", "relu"]}
+
+
+def test_scratch_and_autograd_give_the_same_numbers_with_mixed_activations():
+    (a, wa), (b, wb) = _losses_after("scratch", **MIXED), _losses_after("autograd", **MIXED)
+    np.testing.assert_allclose(a, b, rtol=1e-5)
+    for name in wa:
+        np.testing.assert_allclose(wa[name], wb[name], rtol=1e-4, atol=1e-6)
+    (c, _) = _losses_after("autograd")  # all tanh: another network, other numbers
+    assert not np.allclose(a, c)
+
+
+@pytest.mark.torch
+def test_torch_gives_the_same_numbers_with_mixed_activations():
+    pytest.importorskip("torch")
+    (a, wa), (b, wb) = _losses_after("autograd", **MIXED), _losses_after("torch", **MIXED)
+    np.testing.assert_allclose(a, b, rtol=1e-5)
+    for name in wa:
+        np.testing.assert_allclose(wa[name], wb[name], rtol=1e-4, atol=1e-6)
 
 
 def test_scratch_and_autograd_give_the_same_numbers():

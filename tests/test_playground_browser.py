@@ -181,7 +181,27 @@ def test_a_link_reproduces_the_setup(browser, server):
     page.goto(link)
     page.wait_for_function("window.playgroundStats.framesDrawn > 0", timeout=WAIT_MS)
     s = page.evaluate("window.playground.settings")
-    assert (s["dataset"], s["hidden"], s["activation"], s["lr"], s["engine"]) == (
-        "xor", [5, 3, 2], "relu", 0.1, "scratch")
+    assert (s["dataset"], s["hidden"], s["activations"], s["lr"], s["engine"]) == (
+        "xor", [5, 3, 2], ["relu"] * 3, 0.1, "scratch")
     assert page.input_value("#engine") == "scratch" and page.input_value("#dataset") == "xor"
     page.close()
+
+
+def test_layer_2_gets_its_own_activation_kept_in_the_link(page, browser):
+    page.select_option("#activation-1", "relu")  # the default network: 2 hidden layers, tanh
+    page.wait_for_function("location.hash.includes('activations=tanh,relu')", timeout=WAIT_MS)
+    wait_idle(page)
+    assert page.evaluate("window.playground.settings.activations") == ["tanh", "relu"]
+    assert page.input_value("#activation-0") == "tanh"
+    assert page.input_value("#activation") == "(per layer)"  # the all-layers select
+    link = page.url
+    other = browser.new_page()
+    other.goto(link)
+    other.wait_for_function("window.playgroundStats.framesDrawn > 0", timeout=WAIT_MS)
+    assert [other.input_value(f"#activation-{i}") for i in (0, 1)] == ["tanh", "relu"]
+    other.close()
+    page.select_option("#activation", "sigmoid")  # all layers at once
+    page.wait_for_function("location.hash.includes('activations=sigmoid,sigmoid')",
+                           timeout=WAIT_MS)  # fmt: skip
+    wait_idle(page)
+    assert page.input_value("#activation-1") == "sigmoid"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import random
@@ -91,6 +92,49 @@ def test_the_url_state_round_trips_through_the_server(client):
         again = load(ws, changed["query"])[0]
         assert again["settings"] == changed["settings"] != settings["settings"]
         assert again["settings"]["hidden"] == [3, 3, 3]
+
+
+def test_a_per_layer_activation_reaches_the_network_and_the_link(client):
+    with client.websocket_connect("/ws") as ws:
+        load(ws, XOR)  # the old single key: tanh for both layers
+        frames = [step(ws) for _ in range(3)]
+        ws.send_json({"type": "set", "changes": {"activations": ["tanh", "relu"]}})
+        changed = replies_until(ws, "frame")[0]
+        assert changed["settings"]["activations"] == ["tanh", "relu"]
+        assert "activations=tanh,relu" in changed["query"]
+        mixed = [step(ws) for _ in range(3)]
+        assert mixed != frames  # layer 2's relu changed the numbers
+        # layer 2's pictures are relu outputs: none below 0 (0 is byte 128), as tanh's are
+        lowest = lambda frame: min(min(base64.b64decode(b)) for b in frame["neurons"][1])  # noqa: E731
+        assert lowest(mixed[-1]) >= 127 and lowest(frames[-1]) < 127
+        again = load(ws, changed["query"])[0]
+        assert again["settings"] == changed["settings"]
+        assert [step(ws) for _ in range(3)] == mixed  # the link reproduces the run
+
+
+def test_an_unknown_or_extra_per_layer_activation_gets_an_error_frame(client):
+    with client.websocket_connect("/ws") as ws:
+        load(ws, XOR)
+        for changes, words in [
+            ({"activations": ["tanh", "swish"]}, "activation of hidden layer 2 must be one of"),
+            ({"activations": ["tanh", "relu", "relu"]}, "3 names for 2 hidden layers"),
+            ({"activations": [1, 2]}, "activations must be a list of strs"),
+        ]:  # fmt: skip
+            ws.send_json({"type": "set", "changes": changes})
+            reply = ws.receive_json()
+            assert reply["type"] == "error" and words in reply["message"], reply
+        assert step(ws)["epoch"] == 1  # the session went on, with its last good settings
+        error = load(ws, XOR.replace("activation=tanh", "activations=tanh,swish"))[0]
+        assert error["type"] == "error" and "hidden layer 2" in error["message"]
+
+
+def test_save_run_refuses_mixed_activations_with_the_fix(client):
+    with client.websocket_connect("/ws") as ws:
+        load(ws, XOR.replace("activation=tanh", "activations=tanh,relu"))
+        step(ws)
+        ws.send_json({"type": "save"})
+        reply = ws.receive_json()
+    assert reply["type"] == "error" and "same activation for each layer" in reply["message"]
 
 
 def test_a_bad_link_gets_its_reason_and_a_setup_to_show(client):
@@ -277,7 +321,6 @@ def test_save_run_writes_a_folder_that_evaluate_and_predict_accept(client, tmp_p
         saved = ws.receive_json()
         ws.send_json({"type": "png"})
         png = ws.receive_json()
-    import base64
 
     assert base64.b64decode(png["data"])[:8] == b"\x89PNG\r\n\x1a\n"
     folder = Path(saved["path"])

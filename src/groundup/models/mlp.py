@@ -51,9 +51,10 @@ def softmax(input_shape: tuple[int, ...], n_classes: int) -> ModelSpec:
 
 
 def mlp(input_shape: tuple[int, ...], n_classes: int, hidden: tuple[int, ...],
-        activation: str) -> ModelSpec:  # fmt: skip
-    """A multilayer perceptron with ``hidden`` widths and ``activation`` between the layers; one
-    logit (binary cross-entropy) for 2 classes, else C logits."""
+        activation) -> ModelSpec:  # fmt: skip
+    """A multilayer perceptron with ``hidden`` widths and ``activation`` between the layers (one
+    name for all, or one per hidden layer); one logit (binary cross-entropy) for 2 classes, else
+    C logits."""
     hidden = tuple(checks.check("hidden", tuple(hidden)))
     head = Head(n_classes, binary=n_classes == 2)
     layers = mlp_layers(_features(input_shape), hidden, activation, head.n_outputs)

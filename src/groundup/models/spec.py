@@ -168,8 +168,8 @@ class ModelSpec:
         return cls(tuple(d["input_shape"]), tuple(layer_from_dict(x) for x in d["layers"]), head)
 
     @classmethod
-    def for_model(cls, model: str, n_inputs, n_classes: int, hidden=(), activation: str = "relu",
-                  **options) -> ModelSpec:  # fmt: skip
+    def for_model(cls, model: str, n_inputs, n_classes: int, hidden=(),
+                  activation: str | tuple[str, ...] = "relu", **options) -> ModelSpec:  # fmt: skip
         """The spec of a named model of :data:`groundup.models.MODELS`, e.g.
         ``ModelSpec.for_model("mlp", 784, 10, hidden=(128,))``; options the model does not take
         (``hidden`` for ``logistic``) are ignored, as :func:`groundup.models.build` would refuse
@@ -181,12 +181,20 @@ class ModelSpec:
         return build(model, n_inputs, n_classes, **{k: v for k, v in given.items() if k in takes})
 
 
-def mlp_layers(n_inputs: int, hidden: tuple[int, ...], activation: str, n_outputs: int):
-    """``Linear(n_inputs, h1), act, Linear(h1, h2), act, ..., Linear(h_last, n_outputs)``."""
+def mlp_layers(n_inputs: int, hidden: tuple[int, ...], activation, n_outputs: int):
+    """``Linear(n_inputs, h1), f1, Linear(h1, h2), f2, ..., Linear(h_last, n_outputs)``.
+
+    ``activation`` is one name for every hidden layer, or a sequence of names, one per hidden
+    layer (``f_l`` follows layer ``l``)."""
+    names = ((activation,) * len(hidden) if isinstance(activation, str)
+             else tuple(activation))  # fmt: skip
+    if len(names) != len(hidden):
+        raise GroundupError(f"{len(names)} activations for {len(hidden)} hidden layers; give one "
+                            f"per hidden layer, or one name for all of them")  # fmt: skip
     sizes = [n_inputs, *hidden, n_outputs]
     layers: list[Layer] = []
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
         layers.append(Linear(n_in, n_out))
-        if i < len(sizes) - 2:
-            layers.append(Activation(activation))
+        if i < len(names):
+            layers.append(Activation(names[i]))
     return tuple(layers)

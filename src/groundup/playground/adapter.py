@@ -13,7 +13,8 @@ same way for every engine, so scratch, autograd and torch still give the same nu
   TensorFlow Playground does: ``w ← w - lr·λ·w`` (L2, the gradient of ``λ/2 ‖w‖²``) or
   ``w ← w - lr·λ·sign(w)`` (L1, and a weight that would cross zero stops at zero).
 * **Per-neuron pictures**: the hidden layers' outputs, recomputed in NumPy from ``state_dict()``
-  with :mod:`groundup.numerics`'s activations (the engines only give the logits).
+  with :mod:`groundup.numerics`'s activations, each layer's own as the model spec lists them
+  (the engines only give the logits).
 """
 
 from __future__ import annotations
@@ -40,11 +41,11 @@ def model_name(settings: Settings, n_classes: int) -> str:
 
 
 def model_spec(settings: Settings, n_classes: int) -> ModelSpec:
-    """The network the settings describe: features -> hidden... -> 1 logit (2 classes or
-    regression) or C logits."""
+    """The network the settings describe: features -> hidden (each with its own activation)...
+    -> 1 logit (2 classes or regression) or C logits."""
     n_classes = 2 if settings.problem == "regression" else n_classes
     return ModelSpec.for_model(model_name(settings, n_classes), len(settings.features),
-                               n_classes, settings.hidden, settings.activation)  # fmt: skip
+                               n_classes, settings.hidden, settings.activations)  # fmt: skip
 
 
 def optimizer_spec(settings: Settings) -> OptimizerSpec:
@@ -60,13 +61,14 @@ class Network:
         self.spec = model_spec(settings, n_classes)
         self.model_name = model_name(settings, n_classes)
         self.regression = settings.problem == "regression"
-        self.activation = numerics.get_activation(settings.activation)
         self.regularization, self.rate = settings.regularization, settings.reg_rate
         self.lr = settings.lr
         state = self.spec.init_state(settings.seed) if state is None else state
         self.engine = make_engine(settings.engine, self.spec, state, optimizer_spec(settings))
         self.names = [(f"{i}.weight", f"{i}.bias") for i, layer in enumerate(self.spec.layers)
                       if layer.kind == "linear"]  # [("0.weight", "0.bias"), ...]  # fmt: skip
+        self.activations = [numerics.get_activation(layer.name) for layer in self.spec.layers
+                            if layer.kind == "activation"]  # one per hidden layer  # fmt: skip
 
     def labels(self, y: np.ndarray) -> np.ndarray:
         """What ``train_step`` takes: class indices, or soft labels ``(t + 1) / 2``."""
@@ -109,11 +111,11 @@ class Network:
         return self.spec.head.loss(z, y), float(np.mean(right))
 
     def hidden_outputs(self, X: np.ndarray) -> list[np.ndarray]:
-        """Each hidden layer's output ``a_l = f(a_{l-1} W_lᵀ + b_l)``, of shape (m, n_l)."""
+        """Each hidden layer's output ``a_l = f_l(a_{l-1} W_lᵀ + b_l)``, of shape (m, n_l)."""
         state = self.engine.state_dict()
         a, out = X, []
-        for w, b in self.names[:-1]:
-            a = self.activation.f(a @ state[w].T + state[b])
+        for (w, b), f in zip(self.names[:-1], self.activations, strict=True):
+            a = f.f(a @ state[w].T + state[b])
             out.append(a)
         return out
 

@@ -21,7 +21,7 @@ from groundup.io import atomic_write, atomic_write_json, save_safetensors
 from groundup.playground import datasets
 from groundup.playground.adapter import Network, optimizer_spec
 from groundup.playground.session import Session
-from groundup.playground.settings import to_json, to_query
+from groundup.playground.settings import DEFAULT_ACTIVATION, to_json, to_query
 from groundup.run_folder import check_new_folder
 from groundup.runs import RunConfig, config_json
 from groundup.train.prepare import Prepared
@@ -54,6 +54,10 @@ def save_run(session: Session, runs_dir: str | Path = "runs") -> Path:
     if not np.isfinite(session.losses()[0]):
         raise GroundupError("the weights have diverged (the loss is not a number); lower the "
                             "learning rate and reset before saving")  # fmt: skip
+    if len(set(s.activations)) > 1:  # a run's config has one activation for all layers
+        raise GroundupError(f"save run writes a network with one activation for every hidden "
+                            f"layer, and this one has {', '.join(s.activations)}; choose the "
+                            f"same activation for each layer to save it")  # fmt: skip
     folder = check_new_folder(_folder(Path(runs_dir), session))
     prep = Prepared(session.F_train, d.y_train, session.F_test, d.y_test, list(d.classes),
                     {"kind": "none"}, feature_names=list(s.features))  # fmt: skip
@@ -63,7 +67,8 @@ def save_run(session: Session, runs_dir: str | Path = "runs") -> Path:
     atomic_write(data_path, _data_csv(list(s.features), X, [d.classes[k] for k in y]))
     config = RunConfig(
         recipe="playground", dataset=str(data_path), model=net.model_name,
-        hidden=s.hidden, activation=s.activation, optimizer=optimizer_spec(s),
+        hidden=s.hidden, activation=(*s.activations, DEFAULT_ACTIVATION)[0],
+        optimizer=optimizer_spec(s),
         epochs=max(session.epoch, 1), batch_size=s.batch_size, engine=s.engine, seed=s.seed,
         preprocess="none", target="label", snapshot_steps=SNAPSHOT_ITERATIONS,
     )  # fmt: skip

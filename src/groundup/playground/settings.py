@@ -5,6 +5,10 @@ only through :func:`updated` (changes sent by the page, as JSON values) or :func
 (the URL's ``#...`` part, as text); both run every value through the same table of checks,
 :data:`FIELDS`, so a limit that protects the machine (neurons, layers, points) holds whatever
 the page sends. :func:`to_query` is the inverse of :func:`from_query`.
+
+Each hidden layer has its own activation (``activations``, one name per layer, checked against
+the models' table :data:`groundup.numerics.ACTIVATIONS`). The older single ``activation`` key,
+of links made before, is still read and means "this one for every hidden layer".
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ MAX_CLASSES = 8  # the page has 8 class colours
 OPTIMIZERS = ("sgd", "momentum", "adam")
 REGULARIZATIONS = ("none", "l1", "l2")
 PROBLEMS = ("classification", "regression")
+DEFAULT_ACTIVATION = "tanh"  # of a hidden layer added when there was none before
 UPLOAD = "upload"  # the data set name of a user's CSV file
 
 
@@ -42,13 +47,18 @@ class Settings:
     seed: int = 0
     features: tuple[str, ...] = ("x1", "x2")
     hidden: tuple[int, ...] = (4, 2)
-    activation: str = "tanh"
+    activations: tuple[str, ...] = ("tanh", "tanh")  # one per hidden layer
     regularization: str = "none"
     reg_rate: float = 0.0
     lr: float = 0.03
     optimizer: str = "sgd"
     engine: str = "autograd"
     show_test: bool = False
+
+    def __post_init__(self):  # one activation per hidden layer, the last one's for new layers
+        n, acts = len(self.hidden), tuple(self.activations)
+        fill = acts[-1] if acts else DEFAULT_ACTIVATION
+        object.__setattr__(self, "activations", acts[:n] + (fill,) * (n - len(acts)))
 
 
 class SettingsError(GroundupError):
@@ -101,6 +111,14 @@ def _hidden(name, v):
     return tuple(v)
 
 
+def _activations(name, v):
+    for i, a in enumerate(v, 1):
+        if a not in ACTIVATIONS:
+            raise SettingsError(f"the activation of hidden layer {i} must be one of "
+                                f"{', '.join(ACTIVATIONS)}, got {a!r:.40}")  # fmt: skip
+    return tuple(v)
+
+
 # field -> (type of its values, check); every value of a Settings passes through here
 FIELDS = {
     "dataset": (str, _choice(CLASSIFICATION + REGRESSION + (UPLOAD,))),
@@ -113,7 +131,7 @@ FIELDS = {
     "seed": (int, _int_range(0, 2**31 - 1)),
     "features": (tuple[str], _features),
     "hidden": (tuple[int], _hidden),
-    "activation": (str, _choice(ACTIVATIONS)),
+    "activations": (tuple[str], _activations),
     "regularization": (str, _choice(REGULARIZATIONS)),
     "reg_rate": (float, _float_range(0.0, 10.0)),
     "lr": (float, _float_range(0.0, 10.0, open_low=True)),
@@ -122,11 +140,13 @@ FIELDS = {
     "show_test": (bool, lambda name, v: v),
 }
 assert set(FIELDS) == {f.name for f in fields(Settings)}
+# keys read but not kept: older links' single activation, for every hidden layer
+ALIASES = {"activation": (str, _choice(tuple(ACTIVATIONS)))}
 
 
 def _typed(name: str, value):
     """``value`` (a JSON value) as the field's type, or a SettingsError naming what was wanted."""
-    kind = FIELDS[name][0]
+    kind = {**FIELDS, **ALIASES}[name][0]
     if kind in (tuple[str], tuple[int]):
         item = str if kind == tuple[str] else int
         if not isinstance(value, list | tuple) or len(value) > 64 or not all(
@@ -149,15 +169,27 @@ def updated(settings: Settings, changes: dict) -> Settings:
     """``settings`` with ``changes`` (``{field: JSON value}``) applied, every value checked.
 
     Changing the problem type moves the data set to that problem's first one when the current
-    one does not fit (as TensorFlow Playground does).
+    one does not fit (as TensorFlow Playground does). ``activation`` (one name) sets every hidden
+    layer's activation; a change of ``hidden`` alone keeps the layers' activations, a new layer
+    taking the last one's.
     """
     if not isinstance(changes, dict):
         raise SettingsError("changes must be an object {field: value}")
-    unknown = sorted(set(changes) - set(FIELDS))
+    table = {**FIELDS, **ALIASES}
+    unknown = sorted(set(changes) - set(table))
     if unknown:
         raise SettingsError(f"unknown setting {unknown[0]!r:.40}; known: {', '.join(FIELDS)}")
-    values = {k: FIELDS[k][1](k, _typed(k, v)) for k, v in changes.items()}
-    new = replace(settings, **values)
+    if "activation" in changes and "activations" in changes:
+        raise SettingsError("give activation (one for all layers) or activations (one per "
+                            "hidden layer), not both")  # fmt: skip
+    values = {k: table[k][1](k, _typed(k, v)) for k, v in changes.items()}
+    n = len(values.get("hidden", settings.hidden))
+    if "activations" in values and len(values["activations"]) != n:
+        raise SettingsError(f"activations lists {len(values['activations'])} names for {n} "
+                            f"hidden layers; give one per hidden layer")  # fmt: skip
+    if "activation" in values:
+        values["activations"] = (values.pop("activation"),) * n
+    new = replace(settings, **values)  # the activations fitted to the layers: __post_init__
     allowed = CLASSIFICATION if new.problem == "classification" else REGRESSION
     if new.dataset not in allowed + (UPLOAD,):
         if "dataset" in changes and "problem" not in changes:
@@ -168,7 +200,7 @@ def updated(settings: Settings, changes: dict) -> Settings:
 
 
 def _parse(name: str, text: str):
-    kind = FIELDS[name][0]
+    kind = {**FIELDS, **ALIASES}[name][0]
     try:
         if kind is str:
             return text
@@ -186,10 +218,10 @@ def _parse(name: str, text: str):
 def from_query(query: str) -> Settings:
     """Settings from a URL fragment ``"dataset=xor&hidden=4,2&..."`` (leading ``#`` allowed);
     fields the link leaves out keep their defaults."""
-    pairs = parse_qsl(query.lstrip("#"), keep_blank_values=True, max_num_fields=len(FIELDS) + 1)
+    pairs = parse_qsl(query.lstrip("#"), keep_blank_values=True, max_num_fields=len(FIELDS) + 2)
     changes = {}
     for name, text in pairs:
-        if name not in FIELDS:
+        if name not in FIELDS and name not in ALIASES:
             raise SettingsError(f"the link names an unknown setting {name!r:.40}")
         changes[name] = _parse(name, text)
     return updated(Settings(), changes)

@@ -4,13 +4,14 @@
 
 const CHOICES = {
   lr: [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10],
-  activation: ["relu", "leaky_relu", "tanh", "sigmoid", "gelu"],
   regularization: ["none", "l1", "l2"],
   reg_rate: [0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10],
   problem: ["classification", "regression"],
   optimizer: ["sgd", "momentum", "adam"],
   engine: ["scratch", "autograd", "torch"],
 };
+const ACTIVATIONS = ["relu", "leaky_relu", "tanh", "sigmoid", "gelu"];
+const MIXED = "(per layer)";  // the all-layers select when the layers differ
 const DATASETS = {
   classification: ["circle", "xor", "gauss", "spiral", "moons"],
   regression: ["plane", "multigauss"],
@@ -101,6 +102,8 @@ function fillSelect(id, values, current) {
 function showControls() {
   const s = state.settings;
   for (const [id, values] of Object.entries(CHOICES)) fillSelect(id, values, s[id]);
+  const same = s.activations.every((a) => a === s.activations[0]);
+  fillSelect("activation", ACTIVATIONS, same && s.activations.length ? s.activations[0] : MIXED);
   fillSelect("dataset", DATASETS[s.problem].concat(s.dataset === "upload" ? ["upload"] : []), s.dataset);
   for (const id of ["classes", "train_percent", "noise", "batch_size", "points"]) {
     $(id).value = s[id];
@@ -111,14 +114,20 @@ function showControls() {
   $("layer-count").textContent = s.hidden.length;
   $("layer-controls").innerHTML = s.hidden.map((n, i) =>
     `<span>layer ${i + 1}: <button data-layer="${i}" data-d="1">+</button>` +
-    `<button data-layer="${i}" data-d="-1">&minus;</button> ${n} neurons</span>`).join("");
+    `<button data-layer="${i}" data-d="-1">&minus;</button> ${n} neurons ` +
+    `<select id="activation-${i}" data-layer="${i}" title="layer ${i + 1}'s activation">` +
+    ACTIVATIONS.map((a) => `<option value="${a}"${a === s.activations[i] ? " selected" : ""}>` +
+      `${a}</option>`).join("") + `</select></span>`).join("");
   $("features").innerHTML = Object.entries(FEATURES).map(([key, label]) =>
     `<label><input type="checkbox" id="feat-${key}" data-feature="${key}"` +
     `${s.features.includes(key) ? " checked" : ""}> ${label}</label>`).join("");
 }
 
 for (const id of ["lr", "reg_rate"]) $(id).onchange = (e) => change({ [id]: Number(e.target.value) });
-for (const id of ["activation", "regularization", "problem", "optimizer", "engine", "dataset"]) {
+$("activation").onchange = (e) => {  // one activation for every hidden layer
+  if (ACTIVATIONS.includes(e.target.value)) change({ activation: e.target.value });
+};
+for (const id of ["regularization", "problem", "optimizer", "engine", "dataset"]) {
   $(id).onchange = (e) => change({ [id]: e.target.value });
 }
 for (const id of ["classes", "train_percent", "noise", "batch_size", "points"]) {
@@ -134,9 +143,16 @@ $("save").onclick = () => { showMessage("saving…"); send({ type: "save" }); };
 $("png").onclick = () => { showMessage("training a copy to iteration 2,000…"); send({ type: "png" }); };
 $("layer-add").onclick = () => change({ hidden: [...state.settings.hidden, 2] });
 $("layer-remove").onclick = () => change({ hidden: state.settings.hidden.slice(0, -1) });
+$("layer-controls").onchange = (e) => {  // one hidden layer's activation
+  const layer = e.target.dataset.layer;
+  if (e.target.tagName !== "SELECT" || layer === undefined) return;
+  const activations = [...state.settings.activations];
+  activations[layer] = e.target.value;
+  change({ activations });
+};
 $("layer-controls").onclick = (e) => {
   const layer = e.target.dataset.layer;
-  if (layer === undefined) return;
+  if (e.target.tagName !== "BUTTON" || layer === undefined) return;
   const hidden = [...state.settings.hidden];
   hidden[layer] += Number(e.target.dataset.d);
   change({ hidden });  // the server refuses 0 or too many neurons with a message
