@@ -147,8 +147,11 @@ def _run(args, group) -> int:
 
     progress = not args.quiet
     plots = not args.no_plots
-    if (args.resume and is_lm_run(args.resume)) or (not args.resume
-                                                     and is_lm_dataset(args.dataset)):
+    # A .txt file is a text corpus for a language model, unless --target names a column in it
+    # (then it is a delimited table, as groundup.data.csv_table reads it).
+    if (args.resume and is_lm_run(args.resume)) or (
+        not args.resume and args.target is None and is_lm_dataset(args.dataset)
+    ):
         if group is not None or args.device is not None:
             raise GroundupError("--nproc and --device are for the classifiers' runs; a language "
                                 "model trains in one process on the CPU")
