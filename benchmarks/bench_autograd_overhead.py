@@ -28,7 +28,8 @@ import time
 
 import numpy as np
 
-from groundup.engines import ModelSpec, OptimizerSpec, make_engine
+from groundup.engines import OptimizerSpec, make_engine
+from groundup.models import build
 
 SIZES = [[2, 8, 8, 1], [2, 8, 8, 3], [2, 32, 32, 32, 1], [784, 32, 10], [784, 128, 10],
          [784, 512, 10]]
@@ -89,13 +90,13 @@ def measure(sizes: list[int], steps: int) -> tuple[float, float, float]:
     """(median µs per numpy step, median µs per autograd step, max |weight difference|), the
     two steps alternating one for one, so that a burst of load hits both alike."""
     n_classes = max(2, sizes[-1])
-    spec = ModelSpec(sizes[0], n_classes, tuple(sizes[1:-1]), "relu", binary=sizes[-1] == 1)
+    spec = build("mlp", sizes[0], n_classes, hidden=tuple(sizes[1:-1]), activation="relu")
     state = spec.init_state(seed=0)
     rng = np.random.default_rng(0)
     xb = rng.standard_normal((BATCH, sizes[0])).astype(np.float32)
     yb = rng.integers(0, n_classes, BATCH).astype(np.int64)
     params = [state[k].copy() for k in state]
-    by_hand = numpy_step(params, xb, yb, spec.binary)
+    by_hand = numpy_step(params, xb, yb, spec.head.binary)
     engine = make_engine("autograd", spec, state, OptimizerSpec("sgd", LR))
     clock = time.perf_counter_ns
     times = np.empty((steps, 2))
