@@ -257,7 +257,8 @@ def _activation_agrees(run: dict) -> tuple[str, bool, str]:
     option, layer = per
     n = len(run[option])
     return ("run.activation", len(names) == n,
-            f"one name, or a list of {n} names, one per {layer} (run.{option} {run[option]})")
+            f"one name, or a list of {n} name{'s' * (n != 1)}, one per {layer} "
+            f"(run.{option} {run[option]})")
 
 
 def _spec_agrees(spec: dict, run: dict, source) -> list[tuple[str, bool, str]]:
