@@ -25,6 +25,8 @@ CASES = [
     ("channels", [(16, 32)], [(), (0, 8)]),
     ("kernel_size", [1, 3, 5], [0, 2, 4]),
     ("dropout", [0, 0.5], [1, -0.5]),
+    ("activation", ["relu", ("relu", "tanh"), ("gelu", "gelu")],
+     ["swish", ("relu", "swish"), (), ("relu", "")]),
 ]
 
 
@@ -74,3 +76,39 @@ def test_runs_models_and_optimizers_use_the_declared_checks():
         build("mlp", 4, 3, hidden=(8, 0))
     with pytest.raises(GroundupError, match=r"\(--seed\) must be a whole number >= 0"):
         build_config("penguins", seed=-3)
+
+
+def test_one_activation_per_layer_or_one_for_all_and_the_fix_for_a_count_that_does_not_fit():
+    assert checks.per_layer("activation", ["relu", "tanh"], 2, "hidden layer") == ("relu", "tanh")
+    assert checks.per_layer("activation", ("tanh", "tanh"), 2, "hidden layer") == "tanh"
+    assert checks.per_layer("activation", "gelu", 3, "hidden layer") == "gelu"
+    for names, n, words in [
+        (("relu", "tanh", "gelu"), 2, "lists 3 names for 2 hidden layers (--hidden 64,32); give "
+         "one per hidden layer (--activation relu,tanh) or one for all of them (--activation "
+         "relu)"),
+        (("relu", "tanh"), 3, "(--activation relu,tanh,tanh)"),
+        (("relu", "tanh"), 1, "lists 2 names for 1 hidden layer (--hidden 64,32); give one name "
+         "(--activation relu)"),
+        (("relu", "tanh"), 0, "0 hidden layers (--hidden 64,32); drop --activation"),
+        (("relu", "swish"), 2, "must be relu, leaky_relu, tanh, sigmoid or gelu, or one such"),
+    ]:  # fmt: skip
+        with pytest.raises(GroundupError, match=_re(words)):
+            checks.per_layer("activation", names, n, "hidden layer", "--hidden 64,32")
+
+
+def test_build_config_keeps_one_name_when_the_layers_agree_and_says_the_fix_when_they_do_not():
+    assert build_config("penguins", hidden=(8, 4), activation="tanh").activation == "tanh"
+    assert build_config("penguins", hidden=(8, 4), activation=["tanh", "tanh"]).activation == "tanh"
+    mixed = build_config("penguins", hidden=(8, 4), activation=("relu", "tanh"))
+    assert mixed.activation == ("relu", "tanh")
+    assert mixed.to_dict()["activation"] == ["relu", "tanh"]  # config.json's list
+    cnn = build_config("digits", model="cnn", channels=(4, 8), activation=("relu", "gelu"))
+    assert cnn.activation == ("relu", "gelu")
+    with pytest.raises(GroundupError, match=_re("2 names for 3 hidden layers (--hidden 64,32,16)")):
+        build_config("penguins", hidden=(64, 32, 16), activation=("relu", "tanh"))
+    with pytest.raises(GroundupError, match=_re("(--hidden 64,32); give one per hidden layer")):
+        build_config("penguins", activation=("relu", "tanh", "gelu"))  # the recipe's 64,32
+    with pytest.raises(GroundupError, match=_re("3 names for 2 convolution blocks (--channels")):
+        build_config("digits", model="cnn", activation=("relu", "tanh", "gelu"))
+    with pytest.raises(GroundupError, match=_re("(--model softmax has none); drop --activation")):
+        build_config("penguins", model="softmax", activation=("relu", "tanh"))

@@ -44,6 +44,9 @@ def test_train_help_documents_every_option(capsys):
                    "--momentum", "--epochs", "--batch-size", "--engine", "--seed", "--target",
                    "--data-dir", "--out", "--resume", "--patience", "--monitor"):  # fmt: skip
         assert option in out
+    words = " ".join(out.split())  # argparse wraps the lines
+    assert "--activation F|F1,F2" in words and "or one per hidden layer" in words
+    assert "--hidden 64,32 --activation relu,tanh" in words
 
 
 @pytest.mark.parametrize(
@@ -87,6 +90,13 @@ def test_train_help_documents_every_option(capsys):
         (["train", "digits", "--kernel-size", "2"], "odd"),
         (["train", "digits", "--channels", "8,0"], "positive integers"),
         (["train", "digits", "--channels", "8,8,8,8"], "below one pixel"),
+        (["train", "penguins", "--activation", "swish"], "one such name per layer"),
+        (["train", "penguins", "--activation", "relu,,tanh"], "got 'relu,,tanh'"),
+        (["train", "penguins", "--activation", "relu,tanh,gelu"],
+         "3 names for 2 hidden layers (--hidden 64,32); give one per hidden layer"),
+        (["train", "digits", "--model", "cnn", "--activation", "relu,tanh,gelu"],
+         "3 names for 2 convolution blocks (--channels 16,32)"),
+        (["train", "--resume", "nowhere", "--activation", "relu,tanh"], "drop --activation"),
     ],
 )
 def test_bad_arguments_give_one_line_and_a_nonzero_exit(argv, message, capsys, tmp_path,

@@ -187,3 +187,16 @@ def test_an_mlp_takes_one_activation_per_hidden_layer_or_one_for_all():
         "mlp", 2, 2, (3, 2), ("gelu", "gelu"))
     with pytest.raises(GroundupError, match="3 activations for 2 hidden layers"):
         ModelSpec.for_model("mlp", 2, 2, (3, 2), ("tanh", "relu", "relu"))
+
+
+def test_a_cnn_takes_one_activation_per_convolution_block_or_one_for_all():
+    spec = ModelSpec.for_model("cnn", (1, 8, 8), 3, channels=(2, 4), kernel_size=3,
+                               activation=("gelu", "sigmoid"))  # fmt: skip
+    assert [str(layer) for layer in spec.layers if layer.kind == "activation"] == ["GELU",
+                                                                                   "Sigmoid"]
+    assert ModelSpec.for_model("cnn", (1, 8, 8), 3, channels=(2, 4), kernel_size=3,
+                               activation="tanh") == ModelSpec.for_model(
+        "cnn", (1, 8, 8), 3, channels=(2, 4), kernel_size=3, activation=["tanh", "tanh"])
+    with pytest.raises(GroundupError, match="1 activations for 2 convolution blocks"):
+        ModelSpec.for_model("cnn", (1, 8, 8), 3, channels=(2, 4), kernel_size=3,
+                            activation=("relu",))  # fmt: skip

@@ -293,3 +293,47 @@ def test_a_frame_holds_a_heat_map_per_class_and_per_neuron():
     assert np.abs(sums - 255).max() <= 2
     assert [len(layer) for layer in frame["neurons"]] == [5, 3]
     assert [np.shape(w) for w in frame["weights"]] == [(5, 2), (3, 5), (3, 3)]
+
+
+@pytest.mark.parametrize("engine", ["scratch", "autograd",
+                                    pytest.param("torch", marks=pytest.mark.torch)])
+def test_a_saved_mixed_activation_run_evaluates_and_predicts_as_the_session_did(engine, tmp_path,
+                                                                                capsys):
+    import json
+    import re
+
+    from groundup.cli import main
+    from groundup.playground.save import save_run
+    from groundup.runs import open_run
+
+    if engine == "torch":
+        pytest.importorskip("torch")
+    session = Session(updated(Settings(), {"dataset": "spiral", "classes": 3, "hidden": [6, 5],
+                                           "optimizer": "adam", "lr": 0.01, "engine": engine,
+                                           **MIXED}))  # fmt: skip
+    session.step(5)
+    folder = save_run(session, tmp_path / "runs")
+    cfg = json.loads((folder / "config.json").read_text())
+    assert cfg["run"]["activation"] == ["tanh", "relu"]
+    d = session.data
+    F = np.concatenate([session.F_train, session.F_test])  # the rows of data.csv, in order
+    y = np.concatenate([d.y_train, d.y_test])
+    P = session.net.outputs(F)  # (m, 3): the session's own probabilities
+    for eng in ("scratch", engine):  # predict's engine, and the one that trained
+        np.testing.assert_allclose(open_run(folder, eng).probabilities(F), P, rtol=1e-4,
+                                   atol=1e-6)  # fmt: skip
+    capsys.readouterr()
+    assert main(["evaluate", str(folder), "--data", str(folder / "data.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "Linear(2, 6) -> Tanh -> Linear(6, 5) -> ReLU -> Linear(5, 3)" in out
+    accuracy = float(re.search(r"accuracy (\d+\.\d+)%", out).group(1))
+    assert accuracy == pytest.approx(100 * np.mean(P.argmax(1) == y), abs=0.005)
+    rows = tmp_path / "rows.csv"
+    rows.write_text("x1,x2\n" + "".join(f"{a!r},{b!r}\n" for a, b in F.tolist()))
+    assert main(["predict", str(folder), str(rows)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(F)
+    for line, p in zip(lines, P, strict=True):
+        name, percent = re.fullmatch(r"rows\.csv row \d+: (\S+) \((\d+\.\d)%\)", line).groups()
+        assert name == d.classes[p.argmax()] and float(percent) == pytest.approx(100 * p.max(),
+                                                                                 abs=0.051)

@@ -128,13 +128,19 @@ def test_an_unknown_or_extra_per_layer_activation_gets_an_error_frame(client):
         assert error["type"] == "error" and "hidden layer 2" in error["message"]
 
 
-def test_save_run_refuses_mixed_activations_with_the_fix(client):
+def test_save_run_keeps_each_layers_activation(client, capsys):
     with client.websocket_connect("/ws") as ws:
         load(ws, XOR.replace("activation=tanh", "activations=tanh,relu"))
         step(ws)
         ws.send_json({"type": "save"})
         reply = ws.receive_json()
-    assert reply["type"] == "error" and "same activation for each layer" in reply["message"]
+    assert reply["type"] == "saved", reply
+    folder = Path(reply["path"])
+    cfg = json.loads((folder / "config.json").read_text())
+    assert cfg["run"]["activation"] == ["tanh", "relu"]
+    assert "activations=tanh,relu" in cfg["playground"]["link"]
+    assert main(["evaluate", str(folder)]) == 0
+    assert "Linear(2, 4) -> Tanh -> Linear(4, 4) -> ReLU -> Linear(4, 1)" in capsys.readouterr().out
 
 
 def test_a_bad_link_gets_its_reason_and_a_setup_to_show(client):
@@ -328,6 +334,7 @@ def test_save_run_writes_a_folder_that_evaluate_and_predict_accept(client, tmp_p
     for name in ("config.json", "model.safetensors", "metrics.json", "history.jsonl",
                  "data.csv", "plots/boundary_snapshots.png"):
         assert (folder / name).is_file(), name
+    assert json.loads((folder / "config.json").read_text())["run"]["activation"] == "tanh"
     assert main(["evaluate", str(folder)]) == 0
     rows = tmp_path / "rows.csv"
     rows.write_text("x1,x2\n0.5,-1.0\n3.0,2.0\n")

@@ -2,6 +2,7 @@
 exactly the weights of a run never interrupted."""
 
 import json
+import re
 import shutil
 import signal
 import subprocess
@@ -256,3 +257,82 @@ def test_colour_images_are_flattened_channels_first_for_a_cnn():
     np.testing.assert_array_equal(apply_preprocess(X, chw.preprocess), want)  # predict's path
     hwc = prepare(ds, "pixels")  # an mlp keeps the loaders' layout
     np.testing.assert_array_equal(hwc.X_train, X.reshape(6, -1) / np.float32(255))
+
+
+# -- an activation per hidden layer (issue 11): groundup train --activation relu,tanh -----------
+MIXED = ["train", "penguins", "--hidden", "64,32", "--activation", "relu,tanh", "--epochs", "2",
+         "--batch-size", "16", "--quiet"]  # fmt: skip
+MIXED_SUMMARY = "Linear(4, 64) -> ReLU -> Linear(64, 32) -> Tanh -> Linear(32, 3)"
+
+
+def _mixed_run(folder: Path, engine: str, *extra: str) -> dict:
+    from groundup.cli import main
+
+    assert main([*MIXED, "--engine", engine, "--out", str(folder), *extra]) == 0
+    return load_safetensors(folder / "model.safetensors")
+
+
+def _assert_close(a: dict, b: dict) -> None:
+    assert set(a) == set(b)
+    for k in a:
+        np.testing.assert_allclose(a[k], b[k], rtol=1e-5, atol=1e-6)
+
+
+def test_a_run_with_an_activation_per_hidden_layer_trains_alike_on_scratch_and_autograd(
+    tmp_path, capsys
+):
+    from groundup.cli import main
+
+    scratch = _mixed_run(tmp_path / "scratch", "scratch", "--no-plots")
+    auto = _mixed_run(tmp_path / "autograd", "autograd")
+    _assert_close(scratch, auto)  # 36 Adam steps of the hand-derived and the autograd engine
+    relu = build_config("penguins", hidden=(64, 32), epochs=2, batch_size=16)
+    train_run(relu, out=tmp_path / "relu", log=quiet, plots=False)
+    assert not np.allclose(load_safetensors(tmp_path / "relu" / "model.safetensors")["4.weight"],
+                           auto["4.weight"])  # the tanh layer made another network  # fmt: skip
+    cfg = json.loads((tmp_path / "autograd" / "config.json").read_text())
+    assert cfg["run"]["activation"] == ["relu", "tanh"]
+    assert {"curves.png", "confusion_matrix.png"} <= {
+        p.name for p in (tmp_path / "autograd" / "plots").iterdir()}  # fmt: skip
+    # evaluate and predict read it back; every engine opens it to the same probabilities
+    capsys.readouterr()
+    assert main(["evaluate", str(tmp_path / "autograd")]) == 0
+    out = capsys.readouterr().out
+    assert MIXED_SUMMARY in out
+    accuracy = float(re.search(r"accuracy (\d+\.\d+)%", out).group(1))
+    recorded = json.loads((tmp_path / "autograd" / "metrics.json").read_text())["accuracy"]
+    assert accuracy == pytest.approx(100 * recorded, abs=0.005)
+    rows = tmp_path / "rows.csv"
+    rows.write_text("bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_g\n"
+                    "39.1,18.7,181,3750\n46.5,17.9,192,3500\n50.0,15.2,218,5700\n")  # fmt: skip
+    assert main(["predict", str(tmp_path / "autograd"), str(rows)]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 3
+    from groundup.runs import load_data
+
+    X = load_data(open_run(tmp_path / "autograd").config).X_test
+    P = open_run(tmp_path / "autograd", engine="autograd").probabilities(X)
+    np.testing.assert_allclose(open_run(tmp_path / "autograd", "scratch").probabilities(X), P,
+                               rtol=1e-5, atol=1e-6)  # fmt: skip
+    # resumed after its first epoch, it ends where the straight run ends, bit for bit
+    assert main([*MIXED, "--epochs", "1", "--out", str(tmp_path / "half"), "--no-plots"]) == 0
+    assert main(["train", "--resume", str(tmp_path / "half"), "--epochs", "2", "--quiet"]) == 0
+    half = load_safetensors(tmp_path / "half" / "model.safetensors")
+    assert all(np.array_equal(half[k], auto[k]) for k in auto)
+
+
+@pytest.mark.torch
+def test_a_run_with_an_activation_per_hidden_layer_trains_alike_on_torch(tmp_path):
+    pytest.importorskip("torch")
+    _assert_close(_mixed_run(tmp_path / "autograd", "autograd", "--no-plots"),
+                  _mixed_run(tmp_path / "torch", "torch", "--no-plots"))  # fmt: skip
+    assert open_run(tmp_path / "torch", engine="torch").spec.summary().count("Tanh") == 1
+
+
+def test_one_activation_for_all_layers_writes_the_config_it_always_did(tmp_path):
+    from groundup.cli import main
+
+    base = ["train", "penguins", "--hidden", "8,8", "--epochs", "1", "--quiet", "--no-plots"]
+    assert main([*base, "--activation", "tanh", "--out", str(tmp_path / "one")]) == 0
+    assert main([*base, "--activation", "tanh,tanh", "--out", str(tmp_path / "each")]) == 0
+    one, each = ((tmp_path / name / "config.json").read_text() for name in ("one", "each"))
+    assert '"activation": "tanh"' in one and one == each  # the same bytes

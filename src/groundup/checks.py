@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from numbers import Integral
 
 from groundup.errors import GroundupError
+from groundup.numerics import ACTIVATIONS
 
-__all__ = ["VALUES", "Value", "check", "parse", "passes"]
+__all__ = ["VALUES", "Value", "check", "parse", "passes", "per_layer"]
 
 _DEVICE = re.compile(r"cpu|cuda(:\d+)?|mps")
 
@@ -52,6 +53,20 @@ def _is_int(v) -> bool:
 
 def _widths(v) -> bool:
     return isinstance(v, tuple | list) and len(v) > 0 and all(_positive_int(s) for s in v)
+
+
+def _names(text: str) -> str | tuple[str, ...]:
+    parts = tuple(part.strip() for part in text.split(","))
+    return parts[0] if len(parts) == 1 else parts  # one name for every layer, or one per layer
+
+
+def _activations(v) -> bool:
+    names = (v,) if isinstance(v, str) else v
+    return (isinstance(names, tuple | list) and len(names) > 0
+            and all(isinstance(n, str) and n in ACTIVATIONS for n in names))  # fmt: skip
+
+
+_ACTIVATION_NAMES = ", ".join(list(ACTIVATIONS)[:-1]) + f" or {list(ACTIVATIONS)[-1]}"
 
 
 @dataclass(frozen=True)
@@ -83,6 +98,9 @@ VALUES: dict[str, Value] = {
     "channels": Value("--channels", "the convolutions' output channels",
                       "positive integers (comma-separated channels such as 16,32)", _integers,
                       _widths),
+    "activation": Value("--activation", "the activation",
+                        f"{_ACTIVATION_NAMES}, or one such name per layer (comma-separated, such "
+                        f"as relu,tanh)", _names, _activations),
     "kernel_size": Value("--kernel-size", "the convolution kernel size",
                          "an odd positive integer (3, 5, ...)", _integer,
                          lambda v: _positive_int(v) and v % 2 == 1),
@@ -147,3 +165,29 @@ def parse(name: str, text: str):
     if value is None or not _passes(row, value):
         raise ValueError(f"expected {row.expected}, got {text!r}")
     return value
+
+
+def per_layer(name: str, value, n_layers: int, layer: str, given: str = ""):
+    """``value`` of ``name`` (one for every layer, or a sequence of one per layer) checked for
+    ``n_layers`` layers: the one value when every layer has the same (how ``config.json`` writes
+    it), else a tuple of ``n_layers``. ``layer`` and ``given`` word the error: ``"hidden
+    layer"``, ``"--hidden 64,32"``.
+
+    >>> per_layer("activation", ["relu", "tanh"], 2, "hidden layer")
+    ('relu', 'tanh')
+    >>> per_layer("activation", ("tanh", "tanh"), 2, "hidden layer")
+    'tanh'
+    """
+    row = VALUES[name]
+    value = check(name, tuple(value) if isinstance(value, list) else value)
+    if isinstance(value, str):
+        return value
+    if len(value) != n_layers:
+        fit = ",".join((*value, *(value[-1:] * n_layers))[:n_layers])
+        fix = (f"give one per {layer} ({row.flag} {fit}) or one for all of them ({row.flag} "
+               f"{value[0]})") if n_layers > 1 else f"give one name ({row.flag} {value[0]})"
+        fix = fix if n_layers else f"drop {row.flag}"
+        given = f" ({given})" if given else ""
+        raise GroundupError(f"{row.what} ({row.flag}) lists {len(value)} names for {n_layers} "
+                            f"{layer}{'s' * (n_layers != 1)}{given}; {fix}")  # fmt: skip
+    return value[0] if len(set(value)) == 1 else value

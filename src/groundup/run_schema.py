@@ -132,7 +132,10 @@ RUN = {
     "dataset": text(),
     "model": choice(MODELS),
     "hidden": integers(1),
-    "activation": choice(ACTIVATIONS),
+    "activation": Field(  # one name for every layer, or one per layer (runs.build_config)
+        lambda v: checks.passes("activation", v),
+        f"one of {', '.join(ACTIVATIONS)}, or a list of such names, one per hidden layer",
+    ),
     "optimizer": section(OPTIMIZER),
     "epochs": value("epochs"),
     "batch_size": optional(value("batch_size")),
@@ -221,6 +224,7 @@ def check_config(cfg: Any, source) -> dict:
          "false unless spec.n_classes is 2 (one logit is for two classes)"),
         ("run.hidden", takes_hidden == bool(run["hidden"]),
          "non-empty for an mlp and empty for logistic / softmax (run.model)"),
+        _activation_agrees(run),
         *_spec_agrees(spec, run, source),
         ("feature_names", cfg["feature_names"] is None or len(cfg["feature_names"]) == n,
          f"{n} names, one per input (spec.n_inputs)"),
@@ -239,6 +243,22 @@ def _check_spec_keys(spec: dict, source) -> dict:
     if "layers" not in spec and "input_shape" not in spec:
         return check_section(spec, SPEC_0_1, "spec", source)
     return check_section(spec, SPEC, "spec", source)
+
+
+def _activation_agrees(run: dict) -> tuple[str, bool, str]:
+    """A list of activations has one name per layer that has one (run.hidden's, a cnn's
+    run.channels'); a model without such layers takes one name."""
+    names, per = run["activation"], MODELS[run["model"]].activation_per
+    if isinstance(names, str):
+        return ("run.activation", True, "")
+    if per is None:
+        return ("run.activation", False, f"one name (run.model {run['model']} has no hidden "
+                                         f"layers)")  # fmt: skip
+    option, layer = per
+    n = len(run[option])
+    return ("run.activation", len(names) == n,
+            f"one name, or a list of {n} name{'s' * (n != 1)}, one per {layer} "
+            f"(run.{option} {run[option]})")
 
 
 def _spec_agrees(spec: dict, run: dict, source) -> list[tuple[str, bool, str]]:

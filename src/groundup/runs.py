@@ -73,7 +73,7 @@ class RunConfig:
     dataset: str  # registry name or path to a CSV file
     model: str
     hidden: tuple[int, ...]  # an mlp's widths; () for the other models
-    activation: str
+    activation: str | tuple[str, ...]  # one name for every layer, or one per layer if they differ
     optimizer: OptimizerSpec
     epochs: int
     batch_size: int | None
@@ -94,7 +94,9 @@ class RunConfig:
     def to_dict(self) -> dict:
         return {
             "recipe": self.recipe, "dataset": self.dataset, "model": self.model,
-            "hidden": list(self.hidden), "activation": self.activation,
+            "hidden": list(self.hidden),
+            "activation": self.activation if isinstance(self.activation, str)
+            else list(self.activation),
             "optimizer": self.optimizer.to_dict(), "epochs": self.epochs,
             "batch_size": self.batch_size, "engine": self.engine, "seed": self.seed,
             "preprocess": self.preprocess, "target": self.target, "data_dir": self.data_dir,
@@ -109,8 +111,10 @@ class RunConfig:
         """The inverse of :meth:`to_dict`; every key checked (:data:`groundup.run_schema.RUN`),
         a :class:`DataError` naming ``source`` and the key otherwise."""
         d = check_section(d, RUN, "run", source)
+        act = d["activation"]
         return cls(
-            d["recipe"], d["dataset"], d["model"], tuple(d["hidden"]), d["activation"],
+            d["recipe"], d["dataset"], d["model"], tuple(d["hidden"]),
+            act if isinstance(act, str) else tuple(act),
             OptimizerSpec.from_dict(d["optimizer"]), d["epochs"], d["batch_size"],
             d["engine"], d["seed"], d["preprocess"], d["target"], d["data_dir"],
             tuple(d["snapshot_steps"]), d["patience"], d["monitor"], d["delimiter"],
@@ -132,7 +136,7 @@ def is_csv_path(dataset: str) -> bool:
 
 def build_config(
     dataset: str | None = None, *, recipe: str | None = None, model: str | None = None,
-    hidden: tuple[int, ...] | None = None, activation: str | None = None,
+    hidden: tuple[int, ...] | None = None, activation: str | tuple[str, ...] | None = None,
     optimizer: str | None = None, lr: float | None = None, momentum: float | None = None,
     epochs: int | None = None, batch_size: int | None = None, engine: str | None = None,
     seed: int | None = None, target: str | None = None, data_dir: str | None = None,
@@ -145,7 +149,9 @@ def build_config(
     Precedence: explicit options > the recipe (``recipe``, else the data set's own recipe, else a
     generic MLP for a CSV file) > PyTorch's defaults. ``groundup train`` with nothing given runs
     :data:`groundup.recipes.DEFAULT_RECIPE`. ``patience`` adds early stopping on ``monitor``
-    (``test_loss``, the default, or ``test_acc``).
+    (``test_loss``, the default, or ``test_acc``). ``activation`` is one name for every hidden
+    layer (a cnn: every convolution block), or a sequence of one name per layer, as Keras gives
+    each ``Dense`` layer its own; names that are all the same are kept as one.
     """
     if recipe is not None:
         base = get_recipe(recipe)
@@ -170,6 +176,7 @@ def build_config(
     model = model or base.model
     shape = _shape_options(model, base, hidden=hidden, channels=channels,
                            kernel_size=kernel_size)  # fmt: skip
+    activation = _activation(model, activation or base.activation, shape)
     opt_name = optimizer or base.optimizer
     if lr is None:
         lr = base.lr if opt_name == base.optimizer else DEFAULT_LR.get(opt_name, 0.01)
@@ -208,7 +215,7 @@ def build_config(
         delimiter = parse_delimiter(delimiter)
     return RunConfig(
         recipe=base.name, dataset=data, model=model, hidden=shape["hidden"],
-        activation=activation or base.activation,
+        activation=activation,
         optimizer=OptimizerSpec(opt_name, float(lr), float(momentum)),
         epochs=int(epochs), batch_size=batch_size, engine=engine,
         seed=0 if seed is None else int(seed), preprocess=preprocess,
@@ -241,6 +248,20 @@ def _shape_options(model: str, base: Recipe, **given) -> dict:
         value = value or arch.defaults[name]
         out[name] = checks.check(name, tuple(value) if isinstance(value, list | tuple) else value)
     return out
+
+
+def _activation(model: str, activation, shape: dict):
+    """The activation checked against the layers that have one (:func:`groundup.checks.per_layer`):
+    the mlp's hidden layers, the cnn's convolution blocks; a list is refused for a model with
+    none (logistic, softmax), where one name is kept and unused, as before."""
+    per = get_model(model).activation_per
+    if per is None:
+        return checks.per_layer("activation", activation, 0, "hidden layer",
+                                f"--model {model} has none")  # fmt: skip
+    option, layer = per
+    sizes = ",".join(map(str, shape[option]))
+    return checks.per_layer("activation", activation, len(shape[option]), layer,
+                            f"--{option} {sizes}")  # fmt: skip
 
 
 def load_data(config: RunConfig, log=None) -> Prepared:

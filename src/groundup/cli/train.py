@@ -5,6 +5,7 @@ groundup train mnist                    the primer's MNIST run (mnist-sgd) on th
 groundup train --recipe mnist-adam --engine torch
 groundup train mnist --model cnn --channels 16,32 --kernel-size 3
 groundup train data.csv --target label --hidden 32 --epochs 50
+groundup train penguins --hidden 64,32 --activation relu,tanh    an activation per hidden layer
 groundup train --resume runs/mnist-sgd-autograd-20260101-120000
 groundup train shakespeare              a character-level GPT (recipe shakespeare-char)
 groundup train notes.txt --iters 500    the same GPT on any UTF-8 text file
@@ -47,7 +48,11 @@ def register(subparsers) -> None:
                    "2x2 max pooling), e.g. 16,32 (implies --model cnn)")  # fmt: skip
     p.add_argument("--kernel-size", type=value("kernel_size"), metavar="K",
                    help="a cnn's convolution kernel size, odd (default 3; implies --model cnn)")
-    p.add_argument("--activation", choices=list(ACTIVATIONS), help="non-linearity between layers")
+    p.add_argument("--activation", type=value("activation"), metavar="F|F1,F2",
+                   help=f"non-linearity after each hidden layer (a cnn: each convolution): "
+                   f"one of {', '.join(ACTIVATIONS)} for all of them, or one per hidden layer, "
+                   f"e.g. --hidden 64,32 --activation relu,tanh (default: the recipe's, else "
+                   f"relu)")  # fmt: skip
     p.add_argument("--optimizer", choices=OPTIMIZERS, help="update rule (PyTorch's)")
     p.add_argument("--lr", type=value("lr"),
                    help="learning rate (default: the recipe's, else PyTorch's for the optimizer)")

@@ -17,14 +17,15 @@ from groundup import checks
 from groundup.errors import GroundupError
 from groundup.models.head import Head
 from groundup.models.layers import Activation, Conv2d, Flatten, Linear, MaxPool2d
-from groundup.models.spec import ModelSpec
+from groundup.models.spec import ModelSpec, activation_names
 
 __all__ = ["cnn"]
 
 
 def cnn(input_shape: tuple[int, ...], n_classes: int, channels: tuple[int, ...],
-        kernel_size: int, activation: str) -> ModelSpec:  # fmt: skip
-    """Convolution blocks with ``channels`` output channels each, then a linear layer."""
+        kernel_size: int, activation) -> ModelSpec:  # fmt: skip
+    """Convolution blocks with ``channels`` output channels each, then a linear layer;
+    ``activation`` is one name for every block, or one name per block."""
     if len(input_shape) != 3:
         raise GroundupError(
             f"a cnn needs images, but the data's examples have shape {tuple(input_shape)}; use "
@@ -38,9 +39,10 @@ def cnn(input_shape: tuple[int, ...], n_classes: int, channels: tuple[int, ...],
             f"{len(channels)} convolution blocks halve a {H}x{W} image {len(channels)} times, "
             f"below one pixel; give fewer --channels"
         )
+    names = activation_names(activation, len(channels), "convolution block")
     layers = []
-    for out in channels:
-        layers += [Conv2d(C, out, kernel_size, padding=kernel_size // 2), Activation(activation),
+    for out, name in zip(channels, names, strict=True):
+        layers += [Conv2d(C, out, kernel_size, padding=kernel_size // 2), Activation(name),
                    MaxPool2d(2)]  # fmt: skip
         C, H, W = out, H // 2, W // 2
     head = Head(n_classes, binary=n_classes == 2)

@@ -27,6 +27,9 @@ class Architecture:
     defaults: dict  # the options it takes, each with its default
     summary: str
     images: bool = False
+    #: the option with one entry per layer that an activation follows, and what those layers
+    #: are called: ("hidden", "hidden layer") for the mlp; None for a model without activations
+    activation_per: tuple[str, str] | None = None
 
     @property
     def options(self) -> tuple[str, ...]:
@@ -40,11 +43,13 @@ MODELS: dict[str, Architecture] = {
         Architecture("logistic", mlp.logistic, {}, "logistic regression: 1 logit, 2 classes"),
         Architecture("softmax", mlp.softmax, {}, "softmax regression: C logits"),
         Architecture("mlp", mlp.mlp, {"hidden": (64, 32), "activation": "relu"},
-                     "multilayer perceptron: --hidden widths, --activation between them"),
+                     "multilayer perceptron: --hidden widths, --activation after each (one for "
+                     "all, or one per hidden layer)", activation_per=("hidden", "hidden layer")),
         Architecture("cnn", cnn.cnn, {"channels": (16, 32), "kernel_size": 3,
                                       "activation": "relu"},
                      "convolutional network: a conv + pool block per --channels entry, "
-                     "--kernel-size, then a linear layer", images=True),
+                     "--kernel-size, then a linear layer", images=True,
+                     activation_per=("channels", "convolution block")),
     )
 }
 

@@ -27,7 +27,7 @@ from groundup.models.head import Head
 from groundup.models.layers import Activation, Layer, Linear, layer_from_dict
 from groundup.models.memory import check_fits
 
-__all__ = ["ModelSpec", "mlp_layers"]
+__all__ = ["ModelSpec", "activation_names", "mlp_layers"]
 
 
 @dataclass(frozen=True)
@@ -186,11 +186,7 @@ def mlp_layers(n_inputs: int, hidden: tuple[int, ...], activation, n_outputs: in
 
     ``activation`` is one name for every hidden layer, or a sequence of names, one per hidden
     layer (``f_l`` follows layer ``l``)."""
-    names = ((activation,) * len(hidden) if isinstance(activation, str)
-             else tuple(activation))  # fmt: skip
-    if len(names) != len(hidden):
-        raise GroundupError(f"{len(names)} activations for {len(hidden)} hidden layers; give one "
-                            f"per hidden layer, or one name for all of them")  # fmt: skip
+    names = activation_names(activation, len(hidden), "hidden layer")
     sizes = [n_inputs, *hidden, n_outputs]
     layers: list[Layer] = []
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
@@ -198,3 +194,13 @@ def mlp_layers(n_inputs: int, hidden: tuple[int, ...], activation, n_outputs: in
         if i < len(names):
             layers.append(Activation(names[i]))
     return tuple(layers)
+
+
+def activation_names(activation, n: int, layer: str = "hidden layer") -> tuple[str, ...]:
+    """The activation of each of ``n`` layers: ``activation`` is one name for all of them, or a
+    sequence of exactly ``n`` names (``layer`` says what the layers are, for the error)."""
+    names = (activation,) * n if isinstance(activation, str) else tuple(activation)
+    if len(names) != n:
+        raise GroundupError(f"{len(names)} activations for {n} {layer}s; give one per {layer}, "
+                            f"or one name for all of them")  # fmt: skip
+    return names

@@ -4,7 +4,9 @@ A saved run is an ordinary run folder (see :mod:`groundup.runs`), so ``groundup 
 and ``groundup predict RUN rows.csv`` take it. The network's inputs are the chosen features
 (``x1``, ``x1^2``, ...), so the folder keeps its data as ``data.csv`` with one column per
 feature plus ``label``; a CSV with the same feature columns is what ``predict`` reads.
-``config.json`` also keeps the playground's settings and their link.
+``config.json`` also keeps the playground's settings and their link. Each hidden layer keeps
+its own activation: ``run.activation`` is one name when they are all the same, else a list of
+one per hidden layer.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from groundup import checks
 from groundup.errors import GroundupError
 from groundup.io import atomic_write, atomic_write_json, save_safetensors
 from groundup.playground import datasets
@@ -45,6 +48,13 @@ def _data_csv(names: list[str], X: np.ndarray, labels: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _activation(s) -> str | tuple[str, ...]:
+    """The run's activation: one name when every hidden layer has it (no hidden layer: the
+    default, unused), else one per hidden layer, as ``groundup train --activation`` takes it."""
+    return checks.per_layer("activation", s.activations or DEFAULT_ACTIVATION, len(s.hidden),
+                            "hidden layer")  # fmt: skip
+
+
 def save_run(session: Session, runs_dir: str | Path = "runs") -> Path:
     """Write the session's network, data and history as a run folder; returns its path."""
     s, d, net = session.settings, session.data, session.net
@@ -54,10 +64,6 @@ def save_run(session: Session, runs_dir: str | Path = "runs") -> Path:
     if not np.isfinite(session.losses()[0]):
         raise GroundupError("the weights have diverged (the loss is not a number); lower the "
                             "learning rate and reset before saving")  # fmt: skip
-    if len(set(s.activations)) > 1:  # a run's config has one activation for all layers
-        raise GroundupError(f"save run writes a network with one activation for every hidden "
-                            f"layer, and this one has {', '.join(s.activations)}; choose the "
-                            f"same activation for each layer to save it")  # fmt: skip
     folder = check_new_folder(_folder(Path(runs_dir), session))
     prep = Prepared(session.F_train, d.y_train, session.F_test, d.y_test, list(d.classes),
                     {"kind": "none"}, feature_names=list(s.features))  # fmt: skip
@@ -67,7 +73,7 @@ def save_run(session: Session, runs_dir: str | Path = "runs") -> Path:
     atomic_write(data_path, _data_csv(list(s.features), X, [d.classes[k] for k in y]))
     config = RunConfig(
         recipe="playground", dataset=str(data_path), model=net.model_name,
-        hidden=s.hidden, activation=(*s.activations, DEFAULT_ACTIVATION)[0],
+        hidden=s.hidden, activation=_activation(s),
         optimizer=optimizer_spec(s),
         epochs=max(session.epoch, 1), batch_size=s.batch_size, engine=s.engine, seed=s.seed,
         preprocess="none", target="label", snapshot_steps=SNAPSHOT_ITERATIONS,
