@@ -84,6 +84,8 @@ VALUES: dict[str, Value] = {
     "lr": Value("--lr", "the learning rate", "a positive number", float, _positive),
     "momentum": Value("--momentum", "the momentum", "a number in [0, 1)", float,
                       lambda v: 0 <= v < 1),
+    "lr_decay": Value("--lr-decay", "the learning rate's factor per epoch", "a number in (0, 1]",
+                      float, lambda v: 0 < v <= 1),
     "epochs": Value("--epochs", "the number of epochs", "a positive integer", _integer,
                     _positive_int),
     "batch_size": Value("--batch-size", "the batch size", "a positive integer", _integer,

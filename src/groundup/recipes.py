@@ -53,6 +53,7 @@ class Recipe:
     hidden: tuple[int, ...] = ()
     activation: str = "relu"
     momentum: float = 0.0
+    lr_decay: float = 1.0  # the learning rate's factor per epoch (StepLR, step_size=1)
     preprocess: str = "standardize"  # pixels | standardize | none | auto (by the data)
     target: str | None = None
     summary: str = ""

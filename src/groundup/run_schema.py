@@ -126,6 +126,7 @@ OPTIMIZER = {
     ),
     "eps": number(lambda v: v > 0, "a positive number", 1e-8),
     "alpha": number(lambda v: 0 <= v <= 1, "a number in [0, 1]", 0.99),
+    "lr_decay": value("lr_decay", 1.0),
 }
 RUN = {
     "recipe": text(),

@@ -138,6 +138,7 @@ def build_config(
     dataset: str | None = None, *, recipe: str | None = None, model: str | None = None,
     hidden: tuple[int, ...] | None = None, activation: str | tuple[str, ...] | None = None,
     optimizer: str | None = None, lr: float | None = None, momentum: float | None = None,
+    lr_decay: float | None = None,
     epochs: int | None = None, batch_size: int | None = None, engine: str | None = None,
     seed: int | None = None, target: str | None = None, data_dir: str | None = None,
     full_batch: bool = False, patience: int | None = None, monitor: str | None = None,
@@ -182,6 +183,8 @@ def build_config(
         lr = base.lr if opt_name == base.optimizer else DEFAULT_LR.get(opt_name, 0.01)
     if momentum is None:
         momentum = base.momentum if opt_name == base.optimizer else 0.0
+    if lr_decay is None:
+        lr_decay = base.lr_decay if opt_name == base.optimizer else 1.0
     engine = engine or "autograd"
     if engine not in ENGINES:
         raise GroundupError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
@@ -216,7 +219,7 @@ def build_config(
     return RunConfig(
         recipe=base.name, dataset=data, model=model, hidden=shape["hidden"],
         activation=activation,
-        optimizer=OptimizerSpec(opt_name, float(lr), float(momentum)),
+        optimizer=OptimizerSpec(opt_name, float(lr), float(momentum), lr_decay=float(lr_decay)),
         epochs=int(epochs), batch_size=batch_size, engine=engine,
         seed=0 if seed is None else int(seed), preprocess=preprocess,
         target=target or base.target, data_dir=data_dir, snapshot_steps=base.snapshot_steps,

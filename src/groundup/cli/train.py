@@ -58,6 +58,9 @@ def register(subparsers) -> None:
                    help="learning rate (default: the recipe's, else PyTorch's for the optimizer)")
     p.add_argument("--momentum", type=value("momentum"),
                    help="momentum for sgd / rmsprop (default 0)")
+    p.add_argument("--lr-decay", type=value("lr_decay"), metavar="GAMMA",
+                   help="multiply the learning rate by GAMMA after every epoch, PyTorch's "
+                   "StepLR(step_size=1, gamma=GAMMA) (default 1: constant; mnist-cnn: 0.7)")
     p.add_argument("--epochs", type=value("epochs"),
                    help="passes over the training set (with --resume: extend the run to this many)")
     p.add_argument("--batch-size", type=batch_size, metavar="N|full",
@@ -106,8 +109,8 @@ def register(subparsers) -> None:
 
 _CONFIG_OPTIONS = (
     "dataset", "recipe", "model", "hidden", "activation", "optimizer", "lr", "momentum",
-    "batch_size", "engine", "seed", "target", "data_dir", "out", "patience", "monitor",
-    "delimiter", "channels", "kernel_size",
+    "lr_decay", "batch_size", "engine", "seed", "target", "data_dir", "out", "patience",
+    "monitor", "delimiter", "channels", "kernel_size",
 )  # fmt: skip
 
 
@@ -181,7 +184,7 @@ def _run(args, group) -> int:
         config = build_config(
             dataset, recipe=recipe, model=args.model, hidden=args.hidden,
             activation=args.activation, optimizer=args.optimizer, lr=args.lr,
-            momentum=args.momentum, epochs=args.epochs,
+            momentum=args.momentum, lr_decay=args.lr_decay, epochs=args.epochs,
             batch_size=None if args.batch_size == "full" else args.batch_size,
             full_batch=args.batch_size == "full", engine=args.engine, seed=args.seed,
             target=args.target, data_dir=args.data_dir, patience=args.patience,
@@ -208,8 +211,9 @@ def _run_lm(args, plots: bool) -> int:
         resume_lm_run(args.resume, plots=plots)
         return 0
     unused = [f"--{k.replace('_', '-')}" for k in ("recipe", "model", "hidden", "channels",
-              "kernel_size", "activation", "optimizer", "momentum", "epochs", "batch_size",
-              "patience", "monitor", "target", "delimiter", "lr") if getattr(args, k) is not None]
+              "kernel_size", "activation", "optimizer", "momentum", "lr_decay", "epochs",
+              "batch_size", "patience", "monitor", "target", "delimiter", "lr")
+              if getattr(args, k) is not None]
     if unused:
         raise GroundupError(f"{', '.join(unused)} do not apply to a language model; it takes "
                             "--iters, --block-size, --engine, --seed, --out")

@@ -130,6 +130,11 @@ class Engine(ABC):
         """
 
     @abstractmethod
+    def set_lr(self, lr: float) -> None:
+        """Step with learning rate ``lr`` from now on, in every parameter group (what a
+        PyTorch scheduler writes into ``optimizer.param_groups[i]["lr"]``)."""
+
+    @abstractmethod
     def loss_and_grads(self, x: np.ndarray, y: np.ndarray) -> tuple[float, dict[str, np.ndarray]]:
         """Mean loss and every parameter's gradient at the current weights, no update."""
 

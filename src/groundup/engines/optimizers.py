@@ -43,6 +43,7 @@ class OptimizerSpec:
     alpha: float = 0.99
     nesterov: bool = False
     decay_biases: bool = True
+    lr_decay: float = 1.0
 
     def __post_init__(self):
         if self.name not in OPTIMIZERS:
@@ -51,6 +52,14 @@ class OptimizerSpec:
             )
         checks.check("lr", self.lr)
         checks.check("momentum", self.momentum)
+        checks.check("lr_decay", self.lr_decay)
+
+    def lr_at(self, epoch: int) -> float:
+        """The learning rate of epoch ``epoch`` (0 for the first): ``lr · lr_decay^epoch``.
+
+        A function of the epoch alone, so a run resumed mid-way steps with the rate it would
+        have had, and a run extended past its epochs goes on decaying."""
+        return self.lr if self.lr_decay == 1 else self.lr * self.lr_decay ** int(epoch)
 
     @property
     def decay(self) -> float:
@@ -99,6 +108,8 @@ class OptimizerSpec:
         d = asdict(self)
         d["betas"] = list(self.betas)
         d["weight_decay"] = self.decay
+        if self.lr_decay == 1:  # a constant rate: config.json as before lr_decay existed
+            del d["lr_decay"]
         return d
 
     @classmethod
@@ -107,7 +118,7 @@ class OptimizerSpec:
             d["name"], float(d["lr"]), float(d.get("momentum", 0.0)), d.get("weight_decay"),
             tuple(d.get("betas", (0.9, 0.999))), float(d.get("eps", 1e-8)),
             float(d.get("alpha", 0.99)), bool(d.get("nesterov", False)),
-            bool(d.get("decay_biases", True)),
+            bool(d.get("decay_biases", True)), float(d.get("lr_decay", 1.0)),
         )
 
 

@@ -47,6 +47,11 @@ class ScratchEngine(Engine):
         self.steps += 1
         return loss, self.count_correct(Z, yb)
 
+    def set_lr(self, lr):
+        self.optimizer.hyper["lr"] = lr
+        for hyper in self.optimizer.per_param.values():
+            hyper["lr"] = lr
+
     def loss_and_grads(self, x, y):
         loss, grads, _ = self._forward_backward(x, y)
         return loss, grads

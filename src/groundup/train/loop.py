@@ -224,6 +224,8 @@ class Trainer:
         optimizer, dist = engine.optimizer_spec, self.distributed
         while self.epoch < self.epochs and not self.stop:
             t0 = time.perf_counter()
+            if optimizer.lr_decay != 1:  # StepLR(step_size=1): the rate of this epoch
+                engine.set_lr(optimizer.lr_at(self.epoch))
             skip = self.batch  # batches already done before a mid-epoch resume
             for i, (xb, yb) in enumerate(self.batches(self.epoch)):
                 if i < skip:
