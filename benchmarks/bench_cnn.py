@@ -1,7 +1,9 @@
 """One training step of the mnist-cnn network, three ways, timed in one run:
 
-    conv 1->16 (3x3, pad 1) -> ReLU -> maxpool 2 -> conv 16->32 (3x3, pad 1) -> ReLU -> maxpool 2
-    -> flatten -> linear 1568->10, cross-entropy, Adam (lr 1e-3), batch 64 of (1, 28, 28) float32
+    conv 1->C1 (KxK, pad K//2) -> ReLU -> maxpool 2 -> conv C1->C2 (KxK) -> ReLU -> maxpool 2
+    -> flatten -> linear C2*49->10, cross-entropy, Adam (lr 1e-3), batch 64 of (1, 28, 28) float32
+
+with the recipe's channels C1, C2 and kernel size K (``groundup.recipes``: 32, 64 and 5).
 
   scratch   groundup.scratch Conv2d / MaxPool2d, ReLU from groundup.numerics, the linear layer and
             the fused softmax-cross-entropy of scratch.MLP, Adam from groundup.optim.rules, the
@@ -39,11 +41,16 @@ import tracemalloc
 
 import numpy as np
 
+from groundup.recipes import get_recipe
+
 AUTOGRAD_VS_TORCH = 1.5  # target; stretch 1.0
 SCRATCH_VS_AUTOGRAD = 1.1
 LR = 1e-3
-# (kind, in, out, H_in, W_in) of each layer with weights: conv 3x3 padding 1 keeps H x W
-GEMMS = [("conv", 1, 16, 28, 28), ("conv", 16, 32, 14, 14), ("linear", 32 * 7 * 7, 10, 1, 1)]
+RECIPE = get_recipe("mnist-cnn")
+K = RECIPE.kernel_size  # K x K kernels, padding K // 2 keeps H x W
+C1, C2 = RECIPE.channels
+# (kind, in, out, H_in, W_in) of each layer with weights
+GEMMS = [("conv", 1, C1, 28, 28), ("conv", C1, C2, 14, 14), ("linear", C2 * 7 * 7, 10, 1, 1)]
 
 
 # ---------------------------------------------------------------------------- data and weights
@@ -71,9 +78,9 @@ def batches(n_batches: int, batch_size: int) -> tuple[list, str]:
 
 def cnn(mod):
     """The mnist-cnn network from ``groundup.nn`` or ``torch.nn`` (same names, same layout)."""
-    return mod.Sequential(mod.Conv2d(1, 16, 3, padding=1), mod.ReLU(), mod.MaxPool2d(2),
-                          mod.Conv2d(16, 32, 3, padding=1), mod.ReLU(), mod.MaxPool2d(2),
-                          mod.Flatten(), mod.Linear(32 * 7 * 7, 10))
+    return mod.Sequential(mod.Conv2d(1, C1, K, padding=K // 2), mod.ReLU(), mod.MaxPool2d(2),
+                          mod.Conv2d(C1, C2, K, padding=K // 2), mod.ReLU(), mod.MaxPool2d(2),
+                          mod.Flatten(), mod.Linear(C2 * 7 * 7, 10))
 
 
 def initial_weights(seed: int) -> dict[str, np.ndarray]:
@@ -92,9 +99,9 @@ class ScratchCNN:
     def __init__(self, state: dict[str, np.ndarray]):
         from groundup.scratch import MLP, ArrayOptimizer, Conv2d, MaxPool2d
 
-        self.conv1, self.pool1 = Conv2d(1, 16, 3, padding=1), MaxPool2d(2)
-        self.conv2, self.pool2 = Conv2d(16, 32, 3, padding=1), MaxPool2d(2)
-        self.head = MLP([32 * 7 * 7, 10])  # one linear layer with the softmax-CE head
+        self.conv1, self.pool1 = Conv2d(1, C1, K, padding=K // 2), MaxPool2d(2)
+        self.conv2, self.pool2 = Conv2d(C1, C2, K, padding=K // 2), MaxPool2d(2)
+        self.head = MLP([C2 * 7 * 7, 10])  # one linear layer with the softmax-CE head
         self.conv1.load_state_dict({"weight": state["0.weight"], "bias": state["0.bias"]})
         self.conv2.load_state_dict({"weight": state["3.weight"], "bias": state["3.bias"]})
         self.head.load_state_dict({"0.weight": state["7.weight"], "0.bias": state["7.bias"]})
@@ -107,10 +114,10 @@ class ScratchCNN:
     def step(self, X, y) -> float:
         from groundup.numerics import relu, relu_grad
 
-        A1 = self.conv1.forward(X)  # (n, 16, 28, 28)
-        P1 = self.pool1.forward(relu(A1))  # (n, 16, 14, 14)
-        A2 = self.conv2.forward(P1)  # (n, 32, 14, 14)
-        P2 = self.pool2.forward(relu(A2))  # (n, 32, 7, 7)
+        A1 = self.conv1.forward(X)  # (n, C1, 28, 28)
+        P1 = self.pool1.forward(relu(A1))  # (n, C1, 14, 14)
+        A2 = self.conv2.forward(P1)  # (n, C2, 14, 14)
+        P2 = self.pool2.forward(relu(A2))  # (n, C2, 7, 7)
         Z = self.head.forward(P2.reshape(len(X), -1))  # (n, 10) logits
         loss, dZ = self.head.loss_and_dlogits(Z, y)  # (softmax(Z) - onehot(y)) / n
         head = self.head.backward(dZ)
@@ -179,7 +186,7 @@ def step_flops(batch_size: int) -> int:
     """Floating-point operations of one step: 3 × (2 × the forward GEMMs' multiply-adds)."""
     macs = 0
     for kind, n_in, n_out, H, W in GEMMS:
-        per_example = n_out * H * W * n_in * (9 if kind == "conv" else 1)
+        per_example = n_out * H * W * n_in * (K * K if kind == "conv" else 1)
         macs += batch_size * per_example
     return 3 * 2 * macs
 

@@ -20,8 +20,9 @@ recipe                    what it reproduces
 ``cancer-mlp``            primer 2: 30 -> 64 -> 32 -> 1 ReLU MLP, BCE with logits, Adam lr 1e-3
 ``penguins-softmax``      primer 2: softmax regression on the Palmer penguins (3 species)
 ``penguins-mlp``          primer 2: 4 -> 64 -> 32 -> 3 ReLU MLP, cross-entropy, Adam lr 1e-3
-``mnist-cnn``             beyond the primer: conv 16 -> pool -> conv 32 -> pool -> linear, Adam
-``digits-cnn``            the same network on the 8x8 digits, in seconds
+``mnist-cnn``             beyond the primer: conv 32 -> pool -> conv 64 -> pool -> linear, Adam
+                          with its rate decayed by 0.7 per epoch, 4 epochs: >= 99%
+``digits-cnn``            a smaller CNN (3x3 conv 16 -> conv 32) on the 8x8 digits, in seconds
 ========================  =========================================================================
 """
 
@@ -121,18 +122,18 @@ RECIPES: dict[str, Recipe] = {
             expect="about 98% test accuracy",
         ),
         Recipe(
-            "mnist-cnn", "mnist", "cnn", "adam", 1e-3, 2, 64, channels=(16, 32), kernel_size=3,
-            preprocess="pixels",
-            summary="A small convolutional network: 3x3 conv 16 -> ReLU -> 2x2 max pool -> 3x3 "
-            "conv 32 -> ReLU -> 2x2 max pool -> linear 1568 -> 10, Adam lr 1e-3, batch 64, "
-            "2 epochs.",
-            expect="about 98.5% test accuracy (the MLPs: 91-97%), a few minutes on one core",
+            "mnist-cnn", "mnist", "cnn", "adam", 1e-3, 4, 64, channels=(32, 64), kernel_size=5,
+            lr_decay=0.7, preprocess="pixels",
+            summary="A small convolutional network: 5x5 conv 32 -> ReLU -> 2x2 max pool -> 5x5 "
+            "conv 64 -> ReLU -> 2x2 max pool -> linear 3136 -> 10, Adam lr 1e-3 times 0.7 after "
+            "every epoch (PyTorch's StepLR), batch 64, 4 epochs.",
+            expect=">= 99% test accuracy (the MLPs: 91-97%), minutes on one core",
         ),
         Recipe(
             "digits-cnn", "digits", "cnn", "adam", 1e-3, 40, 32, channels=(16, 32),
             kernel_size=3, preprocess="pixels",
-            summary="The mnist-cnn network on the 8x8 digits (8 -> 4 -> 2 pixels, linear 128 -> "
-            "10), Adam lr 1e-3, batch 32, 40 epochs.",
+            summary="A smaller CNN for the 8x8 digits: 3x3 conv 16 -> pool -> 3x3 conv 32 -> pool "
+            "(8 -> 4 -> 2 pixels) -> linear 128 -> 10, Adam lr 1e-3, batch 32, 40 epochs.",
             expect="about 98% test accuracy, in seconds",
         ),
     ]

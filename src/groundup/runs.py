@@ -385,7 +385,7 @@ def train_run(
         atomic_write_json(folder / "config.json", config_json(config, spec, prep))
     log(
         f"{config.recipe}: {config.dataset} ({len(prep.X_train)} train / {len(prep.X_test)} "
-        f"test), {spec.summary()}, {config.optimizer.name} lr {config.optimizer.lr:g}, "
+        f"test), {spec.summary()}, {config.optimizer.summary()}, "
         f"{config.engine} engine -> {folder}"
     )
     return _train(folder, config, spec, prep, None, log, progress, plots, group)

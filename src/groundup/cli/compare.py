@@ -56,7 +56,7 @@ def run(args) -> int:
     spec = model_spec(config, prep)
     console = Console()
     opt = config.optimizer
-    console.print(f"{args.recipe}: {spec.summary()}, {opt.name} lr {opt.lr:g}, "
+    console.print(f"{args.recipe}: {spec.summary()}, {opt.summary()}, "
                   f"{config.epochs} epochs, seed {config.seed}")  # fmt: skip
     results, skipped = compare_engines(
         spec, config.optimizer, prep, epochs=config.epochs, batch_size=config.batch_size,

@@ -61,6 +61,11 @@ class OptimizerSpec:
         have had, and a run extended past its epochs goes on decaying."""
         return self.lr if self.lr_decay == 1 else self.lr * self.lr_decay ** int(epoch)
 
+    def summary(self) -> str:
+        """``"adam lr 0.001"``, or ``"adam lr 0.001 x 0.7 per epoch"`` with a decay."""
+        decay = f" x {self.lr_decay:g} per epoch" if self.lr_decay != 1 else ""
+        return f"{self.name} lr {self.lr:g}{decay}"
+
     @property
     def decay(self) -> float:
         """Weight decay actually used (PyTorch's defaults: 0, or 0.01 for AdamW)."""
