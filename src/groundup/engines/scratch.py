@@ -47,6 +47,9 @@ class ScratchEngine(Engine):
         self.steps += 1
         return loss, self.count_correct(Z, yb)
 
+    def set_weight_decay(self, decay):
+        self.optimizer.hyper["weight_decay"] = float(decay)  # per_param holds the biases
+
     def loss_and_grads(self, x, y):
         loss, grads, _ = self._forward_backward(x, y)
         return loss, grads
