@@ -69,8 +69,12 @@ class MLPClassifier(NetworkClassifier):
         stopping, the validation accuracy) by less than ``tol``.
     momentum, nesterovs_momentum : as scikit-learn (``solver="sgd"``)
     beta_1, beta_2, epsilon : as scikit-learn (``solver="adam"``)
-    engine : {"scratch", "autograd", "torch"}, default "autograd"
+    engine : {"scratch", "autograd", "torch"}, default "scratch"
         How gradients are computed; the three give the same predictions from the same seed.
+        ``"scratch"`` (hand-derived backward, no graph to record, the optimizer's small arrays
+        updated as one) is the quickest on a CPU: on breast-cancer's 30 -> 100 -> 1 network a
+        step takes ~0.8x the autograd engine's time, on MNIST's 784 -> 100 -> 10 the same (the
+        matrix products dominate).
     init : {"glorot", "pytorch"}, default "glorot"
         The initial weights. ``"glorot"`` is scikit-learn's: every weight and bias of a layer
         from ``U(-a, a)``, ``a = sqrt(6 / (fan_in + fan_out))`` (2 instead of 6 for
@@ -105,7 +109,7 @@ class MLPClassifier(NetworkClassifier):
                  batch_size="auto", learning_rate_init=1e-3, max_iter=200, shuffle=True,
                  random_state=None, tol=1e-4, early_stopping=False, validation_fraction=0.1,
                  n_iter_no_change=10, momentum=0.9, nesterovs_momentum=True, beta_1=0.9,
-                 beta_2=0.999, epsilon=1e-8, engine="autograd", init="glorot",
+                 beta_2=0.999, epsilon=1e-8, engine="scratch", init="glorot",
                  verbose=False):  # fmt: skip
         self._set_params(locals())
 
@@ -142,7 +146,8 @@ class CNNClassifier(NetworkClassifier):
     Parameters: ``channels`` (default (16, 32)), ``kernel_size`` (odd, default 3),
     ``image_shape`` (default None), and every parameter of :class:`MLPClassifier` but
     ``hidden_layer_sizes`` (``alpha`` penalises the convolutions' weights too; ``init="glorot"``
-    takes a convolution's fans as ``in·k²`` and ``out·k²``). Attributes as
+    takes a convolution's fans as ``in·k²`` and ``out·k²``; ``engine`` defaults to
+    ``"autograd"`` here). Attributes as
     :class:`MLPClassifier`'s, with ``coefs_`` holding a convolution's weight as
     (out, in, kH, kW), and ``input_shape_`` the (C, H, W) the network takes.
     """
