@@ -5,13 +5,13 @@ import json
 
 import numpy as np
 import pytest
+from tests.test_train import StopAt, problem, same_state
 
 from groundup.cli import main
 from groundup.engines import OptimizerSpec, make_engine
 from groundup.errors import GroundupError
 from groundup.models import ModelSpec
 from groundup.train import Checkpointer, Trainer, load_checkpoint
-from tests.test_train import StopAt, problem, same_state
 
 SPEC = ModelSpec.for_model("mlp", 5, 3, (16,))
 DECAY = OptimizerSpec("adam", 0.01, lr_decay=0.5)
@@ -107,5 +107,6 @@ def test_a_bad_lr_decay_is_one_line(given, tmp_path, capsys):
         main(["train", "penguins", "--epochs", "1", "--lr-decay", given, "--out",
               str(tmp_path / "r")])  # fmt: skip
     err = capsys.readouterr().err
-    assert exit_.value.code == 2 and len(err.strip().splitlines()) == 1 and "--lr-decay" in err and "(0, 1]" in err and "Traceback" not in err
+    assert exit_.value.code == 2 and len(err.strip().splitlines()) == 1
+    assert "--lr-decay" in err and "(0, 1]" in err and "Traceback" not in err
     assert not (tmp_path / "r").exists()

@@ -324,3 +324,21 @@ def test_save_and_load_round_trip(tmp_path):
     x = groundup.randn(2, 5)
     np.testing.assert_array_equal(model(x).data, other(x).data)
     assert path.read_bytes()[8:9] == b"{"  # a safetensors header, no pickle
+
+
+def test_linear_with_one_output_backward_is_the_gemm_bit_for_bit():
+    """dL/dx of a 1-output layer is an outer product g W, taken as a broadcast (faster than
+    BLAS's inner size of 1): the same numbers as ``g @ W``, in both engines."""
+    from groundup.scratch.layers import Linear as ScratchLinear
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((37, 30)).astype(np.float32)
+    g = rng.standard_normal((37, 1)).astype(np.float32)
+    W = rng.standard_normal((1, 30)).astype(np.float32)
+    xt, wt = tensor(x, requires_grad=True), tensor(W, requires_grad=True)
+    F.linear(xt, wt).backward(tensor(g))
+    np.testing.assert_array_equal(xt.grad, g @ W)
+    layer = ScratchLinear(30, 1)
+    layer.params["weight"] = W
+    layer.forward(x)
+    np.testing.assert_array_equal(layer.backward(g), g @ W)

@@ -86,11 +86,12 @@ def test_clone_and_set_params_round_trip():
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_fit_is_groundup_train(engine):
-    """A fit is the training loop's run: same init, batches and steps, hence the same weights."""
+    """With PyTorch's init, a fit is the training loop's run: same init, batches and steps,
+    hence the same weights."""
     X, y = cancer()
     X = X.astype(np.float32)
     est = MLPClassifier((10,), batch_size=64, learning_rate_init=0.01, max_iter=3, tol=0,
-                        random_state=7, engine=engine).fit(X, y)
+                        random_state=7, engine=engine, init="pytorch").fit(X, y)
     spec = models.build("mlp", 30, 2, hidden=(10,), activation="relu")
     ref = make_engine(engine, spec, spec.init_state(7), OptimizerSpec("adam", 0.01), 7)
     Trainer(ref, X, y, epochs=3, batch_size=64, seed=7, log=None).fit()
@@ -121,7 +122,8 @@ def test_one_sgd_step_with_alpha_equals_sklearns(data):
     n, d, C = len(X), X.shape[1], len(np.unique(y))
     alpha, lr = 3.0, 0.1
     ours = MLPClassifier((6,), solver="sgd", momentum=0.0, alpha=alpha, batch_size=n,
-                         learning_rate_init=lr, shuffle=False, random_state=5, engine="scratch")
+                         learning_rate_init=lr, shuffle=False, random_state=5, engine="scratch",
+                         init="pytorch")
     ours.partial_fit(X, y, classes=np.unique(y))
     spec = models.build("mlp", d, C, hidden=(6,), activation="relu")
     init = {k: v.astype(np.float64) for k, v in spec.init_state(5).items()}
@@ -141,7 +143,7 @@ def test_alpha_by_hand():
     X, y = iris()
     n, alpha, lr = len(X), 2.0, 0.5
     est = MLPClassifier((), solver="sgd", momentum=0.0, alpha=alpha, batch_size=n,
-                        learning_rate_init=lr, random_state=0, engine="autograd")
+                        learning_rate_init=lr, random_state=0, engine="autograd", init="pytorch")
     spec = models.build("softmax", 4, 3)
     W0 = spec.init_state(0)
     loss, g = make_engine("autograd", spec, W0, OptimizerSpec("sgd", lr)).loss_and_grads(X, y)
@@ -185,7 +187,7 @@ def test_string_labels_feature_names_and_fitted_attributes():
     X, y = iris()
     names = np.array(["setosa", "versicolor", "virginica"])[y]
     frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
-    est = MLPClassifier((5, 4), learning_rate_init=0.02, max_iter=30, random_state=0)
+    est = MLPClassifier((5, 4), learning_rate_init=0.02, max_iter=100, random_state=0)
     est.fit(frame, names)
     assert list(est.classes_) == ["setosa", "versicolor", "virginica"]
     assert list(est.feature_names_in_) == ["a", "b", "c", "d"] and est.n_features_in_ == 4

@@ -26,7 +26,9 @@ EXPECTED_FAILURES: dict[str, str] = {
         "the networks compute in float32, as `groundup train` and PyTorch do; BLAS sums a "
         "float32 product in an order that depends on how many rows it multiplies at once, so "
         "predict_proba on a subset differs from the full batch's by ~2e-7, over the check's "
-        "atol of 1e-7 (predictions are equal)"
+        "atol of 1e-7 (predictions are equal). Whether it does depends on the weights and the "
+        "BLAS kernel: from scikit-learn's Glorot start it passes here (XPASS), so the "
+        "expectation is not strict"
     ),
 }
 

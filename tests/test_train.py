@@ -285,6 +285,26 @@ def test_blas_threads_restores_the_previous_count():
         assert blas_counts() == before == [2] * len(before)
 
 
+def test_blas_threads_finds_the_libraries_again_only_after_imports(monkeypatch):
+    """The memory map is read once, not per fit; a module imported since (a library may have
+    come with it) makes the next call look again."""
+    import sys
+    import types
+
+    from groundup.train import threads
+
+    with blas_threads(1):
+        pass
+    first = threads._controller[1]
+    with blas_threads(1):
+        pass
+    assert threads._controller[1] is first
+    monkeypatch.setitem(sys.modules, "groundup_test_new_module", types.ModuleType("new"))
+    with blas_threads(1):
+        pass
+    assert threads._controller[1] is not first
+
+
 def test_a_checkpoint_caught_between_its_two_renames_is_still_read(tmp_path):
     # saving the same tag again moves the old folder to .old-<tag>, then renames the new one in;
     # kill -9 between the two leaves latest.json naming a folder that is not there

@@ -97,6 +97,9 @@ class AutogradEngine(Engine):
         for group in self.optimizer.param_groups:
             group["lr"] = lr
 
+    def set_weight_decay(self, decay):
+        self.optimizer.param_groups[0]["weight_decay"] = float(decay)
+
     def loss_and_grads(self, x, y):
         loss = self._loss(self.model(Tensor(self.inputs(x))), np.asarray(y))
         self.model.zero_grad()

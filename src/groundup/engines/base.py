@@ -82,6 +82,11 @@ class Engine(ABC):
         the ranks (:mod:`groundup.train.distributed` builds it on ``torch.distributed``); the
         NumPy engines call it from ``train_step`` through :meth:`average_grads`, the torch
         engine wraps its model in ``DistributedDataParallel`` instead;
+    ``set_lr(lr)``
+        the learning rate of every parameter group from the next step on (the training loop's
+        per-epoch decay, :meth:`OptimizerSpec.lr_at`);
+    ``set_weight_decay(decay)``
+        the weight decay of the first parameter group from the next step on;
     ``steps``
         the number of ``train_step`` calls so far; dropout masks of the next step come from
         ``dropout_rng(seed, steps, layer)``, so a resumed run (which sets ``steps``) draws the
@@ -115,6 +120,13 @@ class Engine(ABC):
         global batch gives the gradient of the global batch's mean loss:
         ``g = (1/N) sum_r g_r``."""
         self.average = average
+
+    def set_weight_decay(self, decay: float) -> None:
+        """From the next step on, decay the first parameter group of
+        :meth:`OptimizerSpec.groups` (every parameter, or the weights alone when the spec keeps
+        the biases apart) by ``decay``: scikit-learn's ``alpha / len(batch)`` changes on an
+        epoch's last, smaller batch."""
+        raise GroundupError(f"the {self.name} engine cannot change its weight decay")
 
     def average_grads(self, grads: Iterable[np.ndarray]) -> None:
         """Called by ``train_step`` between backward and the update with the live gradient

@@ -52,6 +52,9 @@ class ScratchEngine(Engine):
         for hyper in self.optimizer.per_param.values():
             hyper["lr"] = lr
 
+    def set_weight_decay(self, decay):
+        self.optimizer.hyper["weight_decay"] = float(decay)  # per_param holds the biases
+
     def loss_and_grads(self, x, y):
         loss, grads, _ = self._forward_backward(x, y)
         return loss, grads

@@ -46,6 +46,13 @@ def _dtype_error(x: np.ndarray, W: np.ndarray) -> DTypeError:
     )
 
 
+def _times_weight(g: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """``g W`` for g (n, out), W (out, in). With one output it is an outer product, each entry
+    one rounded product, computed as a broadcast (BLAS's GEMM with an inner size of 1 is three
+    times slower; the numbers are the same)."""
+    return g * W if W.shape[0] == 1 else g @ W
+
+
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``y = x Wᵀ + b`` as one graph node.
 
@@ -78,7 +85,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         g2, xr = g, x2
         if xd.ndim != 2:  # unbatched (in,) or batched (..., in): fold the leading axes into rows
             g2, xr = g.reshape(-1, g.shape[-1]), xd.reshape(-1, xd.shape[-1])
-        gx = (g2 @ W).reshape(xd.shape) if x.requires_grad else None
+        gx = _times_weight(g2, W).reshape(xd.shape) if x.requires_grad else None
         gW = g2.T @ xr if weight.requires_grad else None
         if bias is None:
             return gx, gW

@@ -49,7 +49,10 @@ class Linear:
     def backward(self, dZ: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         """dX (None when ``input_grad`` is False: a first layer's input is the data)."""
         self.grads = {"weight": dZ.T @ self._X, "bias": dZ.sum(axis=0)}  # (n_out, n_in), (n_out,)
-        return dZ @ self.params["weight"] if input_grad else None
+        if not input_grad:
+            return None
+        W = self.params["weight"]  # one output: an outer product, faster as a broadcast
+        return dZ * W if W.shape[0] == 1 else dZ @ W
 
 
 class Activation:

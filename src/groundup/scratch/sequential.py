@@ -98,9 +98,16 @@ class Sequential:
         for name, p in own.items():
             if np.shape(state[name]) != p.shape:
                 raise ShapeError(f"{name} has shape {np.shape(state[name])}, expected {p.shape}")
+        # one buffer, the parameters end to end in order: the optimizer updates them as one
+        # flat array (groundup.optim.foreach)
+        buffer = np.empty(sum(p.size for p in own.values()), dtype)
+        at = 0
         for i, layer in enumerate(self.layers):
-            for name in layer.params:
-                layer.params[name] = np.array(state[f"{i}.{name}"], copy=True)
+            for name, p in layer.params.items():
+                view = buffer[at : at + p.size].reshape(p.shape)
+                view[...] = state[f"{i}.{name}"]
+                layer.params[name] = view
+                at += p.size
 
     # ------------------------------------------------------------------ forward / backward
     def forward(self, X: np.ndarray, dropout=None) -> np.ndarray:

@@ -9,8 +9,9 @@ scikit-learn, this package does.
 >>> clf = make_pipeline(StandardScaler(), MLPClassifier((32,), engine="scratch"))  # doctest: +SKIP
 
 :class:`MLPClassifier` takes scikit-learn's ``MLPClassifier`` parameters (same names, same
-meanings) plus ``engine``; :class:`CNNClassifier` is the convolutional network for images.
-Both fit groundup's own model, loss, initial weights and batch order, so a fit gives the numbers
+meanings) plus ``engine`` and ``init``; :class:`CNNClassifier` is the convolutional network for
+images. Both start from scikit-learn's initial weights (``init="glorot"``, the default) and
+fit groundup's own model, loss and batch order; with ``init="pytorch"`` a fit gives the numbers
 of ``groundup train`` with the same settings, on whichever engine. ``save(path)`` /
 ``load(path)`` write and read safetensors (no pickle); pickling works as scikit-learn requires.
 """

@@ -1,11 +1,13 @@
 """What both estimators share: fitting an engine from scikit-learn's parameters, predicting, files.
 
-A fit is groundup's own run: the spec's initial weights ``spec.init_state(seed)``, the engine
+A fit is groundup's own run: initial weights (scikit-learn's Glorot draws,
+:func:`~groundup.sklearn.init.glorot_state`, with ``init="glorot"``; the spec's
+``spec.init_state(seed)`` with ``init="pytorch"``), the engine
 ``make_engine(engine, spec, state, optimizer, seed)`` and epoch ``e``'s batches in the order
 ``epoch_order(n, seed, e)`` (the :class:`~groundup.data.DataLoader`), one
-``engine.train_step`` per batch: the numbers of ``groundup train`` with the same settings.
-Only the epoch bookkeeping (the loss curve, ``tol`` / ``n_iter_no_change``, early stopping) is
-scikit-learn's, written as in its ``MLPClassifier``.
+``engine.train_step`` per batch: with ``init="pytorch"``, the numbers of ``groundup train`` with
+the same settings. The L2 penalty (``alpha``) and the epoch bookkeeping (the loss curve, ``tol``
+/ ``n_iter_no_change``, early stopping) are scikit-learn's, written as in its ``MLPClassifier``.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from groundup.data.loader import DataLoader, TensorDataset
 from groundup.engines import ENGINES, OptimizerSpec, make_engine
 from groundup.errors import GroundupError
 from groundup.models import ModelSpec
+from groundup.sklearn.init import glorot_state
 from groundup.train.threads import blas_threads
 
 __all__ = ["NetworkClassifier"]
@@ -59,8 +62,16 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         "beta_2": [Interval(Real, 0, 1, closed="left")],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "engine": [StrOptions(set(ENGINES))],
+        "init": [StrOptions({"glorot", "pytorch"})],
         "verbose": ["verbose"],
     }
+
+    def _set_params(self, given: dict) -> None:
+        """Store the constructor's arguments (``locals()`` of a subclass's ``__init__``) under
+        their own names, unchanged, as scikit-learn requires."""
+        for name, value in given.items():
+            if name != "self":
+                setattr(self, name, value)
 
     # -- what subclasses provide -------------------------------------------------------------------
     def _spec(self, input_shape: tuple[int, ...], n_classes: int) -> ModelSpec:
@@ -184,18 +195,20 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         self._seed = int(rs) if isinstance(rs, Integral) else int(
             check_random_state(rs).randint(np.iinfo(np.int32).max))
         spec = self._spec(self.input_shape_, len(self.classes_))
-        self._batch = n if self.batch_size == "auto" and n < 200 else (
-            200 if self.batch_size == "auto" else min(int(self.batch_size), n))
         optimizer = OptimizerSpec(
             self.solver, float(self.learning_rate_init),
             momentum=float(self.momentum) if self.solver == "sgd" else 0.0,
-            weight_decay=float(self.alpha) / self._batch, decay_biases=False,
+            weight_decay=float(self.alpha) / self._batch_size(n), decay_biases=False,
             betas=(float(self.beta_1), float(self.beta_2)), eps=float(self.epsilon),
             nesterov=bool(self.nesterovs_momentum and self.solver == "sgd" and self.momentum > 0),
         )
+        if self.init == "glorot":
+            activation = SKLEARN_ACTIVATIONS.get(self.activation, self.activation)
+            state = glorot_state(spec, self._seed, activation)
+        else:
+            state = spec.init_state(self._seed)
         try:
-            self._engine = make_engine(self.engine, spec, spec.init_state(self._seed), optimizer,
-                                       self._seed)  # fmt: skip
+            self._engine = make_engine(self.engine, spec, state, optimizer, self._seed)
         except GroundupError as e:
             raise ValueError(str(e)) from None
         self.n_iter_, self.t_ = 0, 0
@@ -209,10 +222,15 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
             self.best_loss_ = np.inf
             self.validation_scores_ = self.best_validation_score_ = None
 
+    def _batch_size(self, n: int) -> int:
+        """scikit-learn's: ``min(200, n)`` for ``"auto"``, else ``batch_size`` clipped to ``n``."""
+        return min(200 if self.batch_size == "auto" else int(self.batch_size), n)
+
     def _epoch(self, X, y, epoch: int) -> float:
         """One epoch of ``engine.train_step``; the mean over examples of the batch losses plus
-        the L2 penalty ``alpha / (2 b) · Σ ||W||²`` before each step."""
-        n, b = len(X), self._batch
+        the L2 penalty ``alpha / (2 m) · Σ ||W||²`` of each batch of ``m`` examples before its
+        step, whose weight gradients gain ``(alpha / m) · W`` (scikit-learn's ``_backprop``)."""
+        n, b = len(X), self._batch_size(len(X))
         if b >= n:  # full batch: one step, no shuffling (as the training loop)
             batches = [(X, y)]
         else:
@@ -220,7 +238,10 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
             batches.set_epoch(epoch)
         total = 0.0
         for xb, yb in batches:
-            penalty = self._penalty() if self.alpha else 0.0
+            penalty = 0.0
+            if self.alpha:
+                self._engine.set_weight_decay(self.alpha / len(yb))
+                penalty = self._penalty(len(yb))
             loss, _ = self._engine.train_step(xb, yb)
             if not np.isfinite(loss):
                 raise ValueError(f"the loss became {loss} in epoch {epoch + 1}: training "
@@ -229,10 +250,10 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
             total += (loss + penalty) * len(yb)
         return total / n
 
-    def _penalty(self) -> float:
-        """``alpha / (2 b) · Σ_layers ||W||²`` (weights only) at the current weights."""
+    def _penalty(self, m: int) -> float:
+        """``alpha / (2 m) · Σ_layers ||W||²`` (weights only) at the current weights."""
         squares = sum(float(np.sum(np.square(w, dtype=np.float64))) for w in self.coefs_)
-        return self.alpha * squares / (2 * self._batch)
+        return self.alpha * squares / (2 * m)
 
     def _update_no_improvement_count(self, early: bool, X_val, y_val) -> None:
         """scikit-learn's rule: an epoch that improves by less than ``tol`` counts."""
@@ -269,7 +290,7 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
             "estimator": type(self).__name__, "params": _jsonable_params(self.get_params()),
             "classes": self.classes_.tolist(), "spec": e.spec.to_dict(),
             "optimizer": e.optimizer_spec.to_dict(), "engine": e.name, "seed": self._seed,
-            "steps": e.steps, "counters": counters, "batch": self._batch,
+            "steps": e.steps, "counters": counters,
             "fitted": {k: getattr(self, k) for k in _FITTED},
             "input_shape": list(self.input_shape_), "n_features_in": self.n_features_in_,
         }
@@ -287,7 +308,7 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
                                    OptimizerSpec.from_dict(meta["optimizer"]), meta["seed"])
         self._engine.load_optimizer_state(opt, {k: int(v) for k, v in meta["counters"].items()})
         self._engine.steps = int(meta["steps"])
-        self._seed, self._batch = int(meta["seed"]), int(meta["batch"])
+        self._seed = int(meta["seed"])
         self.classes_ = np.asarray(meta["classes"])
         for k, v in meta["fitted"].items():
             setattr(self, k, v)

@@ -8,6 +8,11 @@ BLIS, found by threadpoolctl) to ``n`` threads for the duration of a ``with`` bl
 the previous count after. One thread also keeps the summation order fixed, so results do not
 depend on the machine's core count. If torch is already imported (the torch engine), its
 intra-op thread count is set and restored the same way.
+
+Finding the BLAS libraries means reading the process's memory map (a millisecond or more, as
+long as a scikit-learn fit of a small network takes to train an epoch); the
+``ThreadpoolController`` that found them is kept and found again only after new modules were
+imported (a library such as torch's may have come with them).
 """
 
 from __future__ import annotations
@@ -15,9 +20,20 @@ from __future__ import annotations
 import sys
 from contextlib import contextmanager
 
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 __all__ = ["blas_threads"]
+
+_controller: tuple[int, ThreadpoolController] | None = None  # (len(sys.modules), controller)
+
+
+def _blas_controller() -> ThreadpoolController:
+    """threadpoolctl's view of the loaded libraries, refreshed when modules were imported."""
+    global _controller
+    if _controller is None or _controller[0] != len(sys.modules):
+        controller = ThreadpoolController()  # the modules count after its own imports
+        _controller = (len(sys.modules), controller)
+    return _controller[1]
 
 
 @contextmanager
@@ -31,7 +47,7 @@ def blas_threads(n: int | None = 1):
     if torch is not None:
         torch.set_num_threads(int(n))
     try:
-        with threadpool_limits(limits=int(n), user_api="blas"):
+        with _blas_controller().limit(limits=int(n), user_api="blas"):
             yield
     finally:
         if torch is not None:
