@@ -43,6 +43,9 @@ import numpy as np
 
 from groundup.recipes import get_recipe
 
+sys.path.insert(0, os.path.dirname(__file__))
+from _threads import one_thread_each  # noqa: E402 - beside this script
+
 AUTOGRAD_VS_TORCH = 1.5  # target; stretch 1.0
 SCRATCH_VS_AUTOGRAD = 1.1
 LR = 1e-3
@@ -224,15 +227,8 @@ def main() -> int:
     parser.add_argument("--batch-size", type=int, default=64, help="images per step")
     parser.add_argument("--seed", type=int, default=0, help="seed of the initial weights")
     args = parser.parse_args()
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(limits=1, user_api="blas")
-    try:
-        import torch
-
-        torch.set_num_threads(1)
-    except ImportError:
-        print("torch is not installed: nothing to compare against")
+    torch = one_thread_each()
+    if torch is None:
         return 1
 
     data, source = batches(8, args.batch_size)

@@ -44,6 +44,7 @@ LR, MIN_LR, BETAS, WEIGHT_DECAY, WARMUP, DECAY, CLIP = 1e-3, 1e-4, (0.9, 0.99), 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # nanoGPT's torch model
 
 from _criteria import Criteria  # noqa: E402 - beside this script
+from _threads import one_thread_each  # noqa: E402
 
 
 def config():
@@ -67,7 +68,7 @@ def batches(n: int) -> tuple[list, str]:
     out = []
     for _ in range(n):
         x = rng.integers(0, VOCAB, (BATCH, BLOCK + 1))
-        out.append((x[:, :-1], x[:, 1:]))
+        out.append((x[:, :-1].copy(), x[:, 1:].copy()))  # contiguous, as get_batch's
     return out, "random tokens (no tinyshakespeare in GROUNDUP_DATA_DIR)"
 
 
@@ -153,15 +154,8 @@ def main() -> int:
     parser.add_argument("--no-keep-memory", action="store_true",
                         help="leave glibc's malloc returning freed memory to the system")
     args = parser.parse_args()
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(limits=1, user_api="blas")
-    try:
-        import torch
-
-        torch.set_num_threads(1)
-    except ImportError:
-        print("torch is not installed: nothing to compare against")
+    torch = one_thread_each()
+    if torch is None:
         return 1
     from groundup.nn.gpt import GPT
     from groundup.train.allocator import keep_freed_memory
