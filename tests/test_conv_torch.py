@@ -18,13 +18,12 @@ from groundup import nn, scratch
 
 torch = pytest.importorskip("torch")
 from test_conv import conv_cases, pool_cases  # noqa: E402 - the shapes the torch-free tests draw
+from torch_check import TOL, TORCH_DTYPE  # noqa: E402 - needs torch
 
 pytestmark = pytest.mark.torch
 torch.set_num_threads(1)  # small tensors: threads only add contention
 TF = torch.nn.functional
 
-TOL = {np.float64: dict(rtol=1e-10, atol=1e-12), np.float32: dict(rtol=1e-5, atol=1e-5)}
-TORCH_DTYPE = {np.float64: torch.float64, np.float32: torch.float32}
 FAST = settings(max_examples=15, deadline=None, derandomize=True)
 dtypes = st.sampled_from([np.float64, np.float32])
 ENGINES = ["autograd", "scratch"]

@@ -14,32 +14,14 @@ from groundup import nn, optim
 
 torch = pytest.importorskip("torch")
 from test_nn import DigitClassifier, MLPClassifier  # noqa: E402 - the primer models, groundup way
+from torch_check import TOL, TORCH_DTYPE, check  # noqa: E402 - needs torch
 
 torch.set_num_threads(1)  # tiny tensors: threads only add contention
 TF = torch.nn.functional
 
-TOL = {np.float64: dict(rtol=1e-10, atol=1e-12), np.float32: dict(rtol=1e-5, atol=1e-5)}
-TORCH_DTYPE = {np.float64: torch.float64, np.float32: torch.float32}
 FAST = settings(max_examples=12, deadline=None, derandomize=True)
 dtypes = st.sampled_from([np.float64, np.float32])
 rows_cols = st.tuples(st.integers(1, 6), st.integers(2, 5))
-
-
-def check(fn_gu, fn_torch, arrays, dtype, seed=0, grad_of=None):
-    """Compare outputs and the gradients of the inputs listed in ``grad_of`` (default: all)."""
-    grad_of = range(len(arrays)) if grad_of is None else grad_of
-    gu = [groundup.tensor(a, dtype=dtype, requires_grad=i in grad_of)
-          for i, a in enumerate(arrays)]
-    tt = [torch.tensor(a, dtype=TORCH_DTYPE[dtype], requires_grad=i in grad_of)
-          for i, a in enumerate(arrays)]
-    out_gu, out_t = fn_gu(*gu), fn_torch(*tt)
-    assert out_gu.shape == tuple(out_t.shape) and out_gu.dtype == dtype
-    np.testing.assert_allclose(out_gu.data, out_t.detach().numpy(), **TOL[dtype])
-    g = np.random.default_rng(seed + 1).standard_normal(out_gu.shape).astype(dtype)
-    out_gu.backward(g)
-    out_t.backward(torch.tensor(g))
-    for i in grad_of:
-        np.testing.assert_allclose(gu[i].grad, tt[i].grad.numpy(), **TOL[dtype])
 
 
 def _x(shape, dtype, seed, scale=2.0):

@@ -24,33 +24,14 @@ from groundup.nn.transformer import Block
 
 torch = pytest.importorskip("torch")
 import torch_gpt  # noqa: E402 - needs torch
+from torch_check import TOL, TORCH_DTYPE, check  # noqa: E402 - needs torch
 
 pytestmark = pytest.mark.torch
 torch.set_num_threads(1)
 TF = torch.nn.functional
 
-TOL = {np.float64: dict(rtol=1e-10, atol=1e-12), np.float32: dict(rtol=1e-5, atol=1e-5)}
-TORCH_DTYPE = {np.float64: torch.float64, np.float32: torch.float32}
 FAST = settings(max_examples=20, deadline=None, derandomize=True)
 dtypes = st.sampled_from([np.float64, np.float32])
-
-
-def check(fn_gu, fn_torch, arrays, dtype, seed=0, grad_of=None):
-    """Both functions on the same inputs; same random upstream gradient; outputs and grads."""
-    grad_of = range(len(arrays)) if grad_of is None else grad_of
-    gu = [groundup.tensor(a, dtype=dtype, requires_grad=i in grad_of)
-          for i, a in enumerate(arrays)]
-    tt = [torch.tensor(a, dtype=TORCH_DTYPE[dtype], requires_grad=i in grad_of)
-          for i, a in enumerate(arrays)]
-    out_gu, out_t = fn_gu(*gu), fn_torch(*tt)
-    assert out_gu.shape == tuple(out_t.shape) and out_gu.dtype == dtype
-    np.testing.assert_allclose(out_gu.data, out_t.detach().numpy(), **TOL[dtype])
-    g = np.random.default_rng(seed + 1).standard_normal(out_gu.shape).astype(dtype)
-    out_gu.backward(g)
-    out_t.backward(torch.tensor(g))
-    for i in grad_of:
-        assert gu[i].grad.shape == arrays[i].shape and gu[i].grad.dtype == dtype
-        np.testing.assert_allclose(gu[i].grad, tt[i].grad.numpy(), **TOL[dtype])
 
 
 def _x(shape, dtype, rng, scale=1.0, shift=0.0):
