@@ -1,9 +1,10 @@
 """One training step of the mnist-cnn network, three ways, timed in one run:
 
-    conv 1->C1 (KxK, pad K//2) -> ReLU -> maxpool 2 -> conv C1->C2 (KxK) -> ReLU -> maxpool 2
-    -> flatten -> linear C2*49->10, cross-entropy, Adam (lr 1e-3), batch 64 of (1, 28, 28) float32
+    a block per channel count C: conv (KxK, padding K//2) -> ReLU -> maxpool 2, then flatten ->
+    linear -> 10, cross-entropy, Adam (lr 1e-3), batch 64 of (1, 28, 28) float32
 
-with the recipe's channels C1, C2 and kernel size K (``groundup.recipes``: 32, 64 and 5).
+with the recipe's channels and kernel size (``groundup.recipes``: 32, 64 and 5; change them
+with ``--channels`` and ``--kernel-size``, e.g. ``--channels 16,32 --kernel-size 3``).
 
   scratch   groundup.scratch Conv2d / MaxPool2d, ReLU from groundup.numerics, the linear layer and
             the fused softmax-cross-entropy of scratch.MLP, Adam from groundup.optim.rules, the
@@ -50,10 +51,18 @@ AUTOGRAD_VS_TORCH = 1.5  # target; stretch 1.0
 SCRATCH_VS_AUTOGRAD = 1.1
 LR = 1e-3
 RECIPE = get_recipe("mnist-cnn")
-K = RECIPE.kernel_size  # K x K kernels, padding K // 2 keeps H x W
-C1, C2 = RECIPE.channels
-# (kind, in, out, H_in, W_in) of each layer with weights
-GEMMS = [("conv", 1, C1, 28, 28), ("conv", C1, C2, 14, 14), ("linear", C2 * 7 * 7, 10, 1, 1)]
+K = RECIPE.kernel_size  # K x K kernels, padding K // 2 keeps H x W (--kernel-size to change)
+CHANNELS = RECIPE.channels  # one conv block each (--channels to change)
+
+
+def gemms() -> list[tuple]:
+    """(kind, in, out, H_in, W_in) of each layer with weights: a conv per block at the block's
+    resolution (each pooling halves it, rounding down), then the linear layer."""
+    out, c, size = [], 1, 28
+    for ch in CHANNELS:
+        out.append(("conv", c, ch, size, size))
+        c, size = ch, size // 2
+    return out + [("linear", c * size * size, 10, 1, 1)]
 
 
 # ---------------------------------------------------------------------------- data and weights
@@ -81,13 +90,15 @@ def batches(n_batches: int, batch_size: int) -> tuple[list, str]:
 
 def cnn(mod):
     """The mnist-cnn network from ``groundup.nn`` or ``torch.nn`` (same names, same layout)."""
-    return mod.Sequential(mod.Conv2d(1, C1, K, padding=K // 2), mod.ReLU(), mod.MaxPool2d(2),
-                          mod.Conv2d(C1, C2, K, padding=K // 2), mod.ReLU(), mod.MaxPool2d(2),
-                          mod.Flatten(), mod.Linear(C2 * 7 * 7, 10))
+    layers = []
+    for _, c_in, c_out, _, _ in gemms()[:-1]:
+        layers += [mod.Conv2d(c_in, c_out, K, padding=K // 2), mod.ReLU(), mod.MaxPool2d(2)]
+    return mod.Sequential(*layers, mod.Flatten(), mod.Linear(gemms()[-1][1], 10))
 
 
 def initial_weights(seed: int) -> dict[str, np.ndarray]:
-    """PyTorch's default initialisation, drawn by groundup: names 0.*, 3.*, 7.*."""
+    """PyTorch's default initialisation, drawn by groundup: names 0.*, 3.*, ... (a block is
+    three layers), then the linear layer's."""
     import groundup
     from groundup import nn
 
@@ -102,34 +113,41 @@ class ScratchCNN:
     def __init__(self, state: dict[str, np.ndarray]):
         from groundup.scratch import MLP, ArrayOptimizer, Conv2d, MaxPool2d
 
-        self.conv1, self.pool1 = Conv2d(1, C1, K, padding=K // 2), MaxPool2d(2)
-        self.conv2, self.pool2 = Conv2d(C1, C2, K, padding=K // 2), MaxPool2d(2)
-        self.head = MLP([C2 * 7 * 7, 10])  # one linear layer with the softmax-CE head
-        self.conv1.load_state_dict({"weight": state["0.weight"], "bias": state["0.bias"]})
-        self.conv2.load_state_dict({"weight": state["3.weight"], "bias": state["3.bias"]})
-        self.head.load_state_dict({"0.weight": state["7.weight"], "0.bias": state["7.bias"]})
-        self.params = {  # the layers' own arrays: the optimizer updates them in place
-            "0.weight": self.conv1.params["weight"], "0.bias": self.conv1.params["bias"],
-            "3.weight": self.conv2.params["weight"], "3.bias": self.conv2.params["bias"],
-            "7.weight": self.head.params["0.weight"], "7.bias": self.head.params["0.bias"]}
+        convs = gemms()[:-1]
+        self.blocks = [(Conv2d(c_in, c_out, K, padding=K // 2), MaxPool2d(2))
+                       for _, c_in, c_out, _, _ in convs]  # fmt: skip
+        self.head = MLP([gemms()[-1][1], 10])  # one linear layer with the softmax-CE head
+        self.params = {}  # the layers' own arrays: the optimizer updates them in place
+        for i, (conv, _) in enumerate(self.blocks):  # block i is layers 3i (conv) .. 3i + 2
+            conv.load_state_dict({"weight": state[f"{3 * i}.weight"],
+                                  "bias": state[f"{3 * i}.bias"]})  # fmt: skip
+            self.params[f"{3 * i}.weight"] = conv.params["weight"]
+            self.params[f"{3 * i}.bias"] = conv.params["bias"]
+        self.head_name = str(3 * len(convs) + 1)  # after the blocks and the flatten
+        self.head.load_state_dict({"0.weight": state[f"{self.head_name}.weight"],
+                                   "0.bias": state[f"{self.head_name}.bias"]})  # fmt: skip
+        self.params[f"{self.head_name}.weight"] = self.head.params["0.weight"]
+        self.params[f"{self.head_name}.bias"] = self.head.params["0.bias"]
         self.optimizer = ArrayOptimizer("adam", lr=LR)
 
     def step(self, X, y) -> float:
         from groundup.numerics import relu, relu_grad
 
-        A1 = self.conv1.forward(X)  # (n, C1, 28, 28)
-        P1 = self.pool1.forward(relu(A1))  # (n, C1, 14, 14)
-        A2 = self.conv2.forward(P1)  # (n, C2, 14, 14)
-        P2 = self.pool2.forward(relu(A2))  # (n, C2, 7, 7)
-        Z = self.head.forward(P2.reshape(len(X), -1))  # (n, 10) logits
+        A, P = [], X  # each block's convolution output (n, C, H, W), before the ReLU
+        for conv, pool in self.blocks:
+            A.append(conv.forward(P))
+            P = pool.forward(relu(A[-1]))  # (n, C, H // 2, W // 2)
+        Z = self.head.forward(P.reshape(len(X), -1))  # (n, 10) logits
         loss, dZ = self.head.loss_and_dlogits(Z, y)  # (softmax(Z) - onehot(y)) / n
         head = self.head.backward(dZ)
-        dF = dZ @ self.head.params["0.weight"]  # (n, 1568): the head's input gradient
-        dA2 = self.pool2.backward(dF.reshape(P2.shape)) * relu_grad(A2)
-        dA1 = self.pool1.backward(self.conv2.backward(dA2)) * relu_grad(A1)
-        self.conv1.backward(dA1, input_grad=False)  # the images need no gradient
-        grads = {"0.weight": self.conv1.dW, "0.bias": self.conv1.db, "3.weight": self.conv2.dW,
-                 "3.bias": self.conv2.db, "7.weight": head["0.weight"], "7.bias": head["0.bias"]}
+        dP = (dZ @ self.head.params["0.weight"]).reshape(P.shape)  # the head's input gradient
+        grads = {f"{self.head_name}.weight": head["0.weight"],
+                 f"{self.head_name}.bias": head["0.bias"]}  # fmt: skip
+        for i in range(len(self.blocks) - 1, -1, -1):
+            conv, pool = self.blocks[i]
+            dA = pool.backward(dP) * relu_grad(A[i])
+            dP = conv.backward(dA, input_grad=i > 0)  # the images need no gradient
+            grads[f"{3 * i}.weight"], grads[f"{3 * i}.bias"] = conv.dW, conv.db
         self.optimizer.step(self.params, grads)
         return loss
 
@@ -188,7 +206,7 @@ ENGINES = {"scratch": ScratchCNN, "autograd": AutogradCNN, "torch": TorchCNN}
 def step_flops(batch_size: int) -> int:
     """Floating-point operations of one step: 3 × (2 × the forward GEMMs' multiply-adds)."""
     macs = 0
-    for kind, n_in, n_out, H, W in GEMMS:
+    for kind, n_in, n_out, H, W in gemms():
         per_example = n_out * H * W * n_in * (K * K if kind == "conv" else 1)
         macs += batch_size * per_example
     return 3 * 2 * macs
@@ -221,12 +239,17 @@ def peak_mib(engine, data, steps: int) -> float:
 
 
 def main() -> int:
+    global K, CHANNELS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15, help="timed rounds per engine")
     parser.add_argument("--steps", type=int, default=5, help="steps per engine per round")
     parser.add_argument("--batch-size", type=int, default=64, help="images per step")
     parser.add_argument("--seed", type=int, default=0, help="seed of the initial weights")
+    parser.add_argument("--channels", default=",".join(map(str, CHANNELS)),
+                        help="the convolutions' output channels (default: the recipe's)")
+    parser.add_argument("--kernel-size", type=int, default=K, help="default: the recipe's")
     args = parser.parse_args()
+    K, CHANNELS = args.kernel_size, tuple(int(c) for c in args.channels.split(","))
     torch = one_thread_each()
     if torch is None:
         return 1
@@ -236,7 +259,9 @@ def main() -> int:
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, load "
           f"{os.getloadavg()[0]:.1f}; Python {platform.python_version()}, NumPy {np.__version__}"
           f", torch {torch.__version__}; 1 BLAS thread, 1 torch thread")
-    print(f"data: {source}; batch {args.batch_size}, float32")
+    blocks = " -> ".join(f"{K}x{K} conv {c} -> pool" for c in CHANNELS)
+    print(f"network: {blocks} -> linear {gemms()[-1][1]} -> 10; data: {source}; batch "
+          f"{args.batch_size}, float32")
 
     engines = {name: cls(state) for name, cls in ENGINES.items()}
     for engine in engines.values():  # warm-up: imports, first allocations, caches

@@ -20,8 +20,8 @@ recipe                    what it reproduces
 ``cancer-mlp``            primer 2: 30 -> 64 -> 32 -> 1 ReLU MLP, BCE with logits, Adam lr 1e-3
 ``penguins-softmax``      primer 2: softmax regression on the Palmer penguins (3 species)
 ``penguins-mlp``          primer 2: 4 -> 64 -> 32 -> 3 ReLU MLP, cross-entropy, Adam lr 1e-3
-``mnist-cnn``             beyond the primer: conv 32 -> pool -> conv 64 -> pool -> linear, Adam
-                          with its rate decayed by 0.7 per epoch, 4 epochs: >= 99%
+``mnist-cnn``             beyond the primer: 5x5 conv 32 -> pool -> 5x5 conv 64 -> pool -> linear,
+                          Adam with its rate decayed by 0.7 per epoch, 4 epochs: >= 99%
 ``digits-cnn``            a smaller CNN (3x3 conv 16 -> conv 32) on the 8x8 digits, in seconds
 ========================  =========================================================================
 """
