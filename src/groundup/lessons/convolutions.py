@@ -8,8 +8,9 @@ What it shows (the layers' numbers checked; arithmetic on them shown):
   row — by the loops, by ``scratch.Conv2d`` (im2col and one matrix product) and by ``nn.Conv2d``;
   the horizontal-edge kernel sees nothing there; flipping the kernel (the textbook convolution)
   flips the sign; zero padding invents an edge at the border;
-* the output size ``⌊(H + 2p − k) / s⌋ + 1`` against the layers, and the mnist-cnn's shapes
-  1×28×28 → 16×28×28 → 16×14×14 → 32×14×14 → 32×7×7 → 1568 → 10;
+* the output size ``⌊(H + 2p − k) / s⌋ + 1`` against the layers, and the shapes of the default
+  ``--model cnn`` (3 × 3 kernels, 16 and 32 channels): 1×28×28 → 16×28×28 → 16×14×14 →
+  32×14×14 → 32×7×7 → 1568 → 10;
 * weight sharing: the CNN has 160 + 4,640 + 15,690 = 20,490 parameters against the primer's
   MLP's 101,770; a convolution is a dense layer whose matrix repeats the same 9 numbers;
 * the receptive field of stacked layers (3, 4, 8, then 10 pixels), measured by backpropagating
@@ -104,13 +105,14 @@ def output_sizes(report: Report) -> None:
         for layer in cnn():
             h = layer(h)
             shapes.append(" x ".join(map(str, h.shape[1:])))
-    report.equal("mnist-cnn shapes, layer by layer", shapes,
+    report.equal("the default cnn's shapes, layer by layer", shapes,
                  ["16 x 28 x 28", "16 x 28 x 28", "16 x 14 x 14", "32 x 14 x 14", "32 x 14 x 14",
                   "32 x 7 x 7", "1568", "10"])
 
 
 def cnn():
-    """The mnist-cnn network: two conv-ReLU-pool blocks and a linear layer."""
+    """The default ``--model cnn`` network: two 3x3 conv-ReLU-pool blocks (16 and 32 channels)
+    and a linear layer (the mnist-cnn recipe widens it to 5x5 kernels and 32, 64 channels)."""
     from groundup import nn
 
     return nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
