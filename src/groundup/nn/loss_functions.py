@@ -10,7 +10,7 @@ gradient (1 for a loss you call ``backward()`` on):
     binary_cross_entropy (probabilities p, labels y):
         L = -(1/n) Σ y log p + (1-y) log(1-p)       dL/dp = (p - y) / (p (1-p)) / n
     binary_cross_entropy_with_logits (z):
-        L = (1/n) Σ max(z, 0) - z y + log(1 + e^{-|z|})          dL/dz = (σ(z) - y) / n
+        L = (1/n) Σ (1 - y) z + log(1 + e^{-z})                  dL/dz = (σ(z) - y) / n
     mse_loss: L = (1/n) Σ (a - b)²         dL/da = 2 (a - b) / n
 """
 
@@ -20,7 +20,6 @@ import warnings
 
 import numpy as np
 
-from groundup import numerics
 from groundup.autograd import Tensor
 from groundup.autograd.tensor import result
 from groundup.errors import DataError, ShapeError
@@ -58,13 +57,14 @@ def _reduce(losses: np.ndarray, reduction: str) -> np.ndarray:
     raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
 
-def _scale(g: np.ndarray, reduction: str, n: int, ndim: int):
-    """Upstream gradient per element: g/n for mean, g for sum (Python floats, which keep a
-    float32 array float32), g broadcast for none."""
+def _scale(g: np.ndarray, reduction: str, n: int, ndim: int, dtype):
+    """Upstream gradient per element: g/n for mean, g for sum (scalars of the loss's ``dtype``,
+    which keep a float32 array float32 and cost NumPy less than Python floats), g broadcast
+    for none."""
     if reduction == "mean":
-        return g.item() / n
+        return dtype.type(g.item() / n)
     if reduction == "sum":
-        return g.item()
+        return dtype.type(g.item())
     if g.ndim < ndim:
         return g.reshape(g.shape + (1,) * (ndim - g.ndim))
     return g
@@ -114,25 +114,30 @@ def cross_entropy(input: Tensor, target, reduction: str = "mean",  # noqa: A002 
             "cross_entropy received rows that already sum to 1: it looks like softmax was "
             "applied before the loss. cross_entropy applies log-softmax itself; pass the raw "
             "logits (remove the final Softmax layer)", UserWarning, stacklevel=2)
-    rows = np.arange(n)
+    # z[i, t_i] as entry i C + t_i of the flat (C-ordered) array: the same values as
+    # z[np.arange(n), t], a quarter of the time to read and to update on small batches
+    picked = np.arange(0, n * C, C) + t
     # ufunc reductions called directly: the same sums, minus a Python wrapper per call
-    shifted = z - np.maximum.reduce(z, axis=1, keepdims=True)
-    e = np.exp(shifted)
-    s = np.add.reduce(e, axis=1, keepdims=True)
-    log_s = np.log(s)
-    nll = log_s[:, 0] - shifted[rows, t]  # -log softmax(z)_y
+    shifted = np.subtract(z, np.maximum.reduce(z, axis=1, keepdims=True), order="C")
+    shifted_y = shifted.ravel()[picked]  # z_y - m
     eps = label_smoothing
     if eps:
-        smooth = log_s[:, 0] - shifted.mean(axis=1)  # -(1/C) Σ_c log softmax(z)_c
+        shifted_mean = shifted.mean(axis=1)
+    e = np.exp(shifted, out=shifted)  # (n, C), C-ordered like shifted, kept for backward
+    s = np.add.reduce(e, axis=1, keepdims=True)
+    log_s = np.log(s)[:, 0]
+    nll = log_s - shifted_y  # -log softmax(z)_y = log Σ_c e^{z_c - m} - (z_y - m)
+    if eps:
+        smooth = log_s - shifted_mean  # -(1/C) Σ_c log softmax(z)_c
         nll = (1 - eps) * nll + eps * smooth
     out = _reduce(nll, reduction)
 
     def backward(g):
         dz = e / s  # softmax, from the forward's exponentials
-        dz[rows, t] -= 1 - eps
+        dz.ravel()[picked] -= 1 - eps
         if eps:
             dz -= eps / C
-        dz *= _scale(g, reduction, n, 2)
+        dz *= _scale(g, reduction, n, 2, z.dtype)
         return (dz,)
 
     return result(out, (input,), backward, "CrossEntropyBackward")
@@ -148,7 +153,7 @@ def nll_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:  # noqa:
     def backward(g):
         grad = np.zeros_like(logp)
         grad[rows, t] = -1
-        return (grad * _scale(g, reduction, logp.shape[0], 2),)
+        return (grad * _scale(g, reduction, logp.shape[0], 2, logp.dtype),)
 
     return result(out, (input,), backward, "NllLossBackward")
 
@@ -197,17 +202,20 @@ def binary_cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tens
 
     def backward(g):
         denom = np.maximum((1 - p) * p, 1e-12)
-        return ((p - y) / denom * _scale(g, reduction, p.size, p.ndim),)
+        return ((p - y) / denom * _scale(g, reduction, p.size, p.ndim, p.dtype),)
 
     return result(out, (input,), backward, "BinaryCrossEntropyBackward")
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target, reduction: str = "mean",  # noqa: A002
                                      pos_weight=None) -> Tensor:
-    """BCE from logits: ``max(z, 0) - z y + log(1 + e^{-|z|})``, stable for any z.
+    """BCE from logits as PyTorch writes it: ``(1 - y) z + softplus(-z)``, stable for any z.
 
-    With ``pos_weight`` w the positive term is weighted: ``(1-y) z + (1 + (w-1) y) softplus(-z)``,
-    whose derivative is ``(1 + (w-1) y) σ(z) - w y``.
+    ``softplus(-z) = log(1 + e^{-z}) = -log σ(z)`` comes from ``np.logaddexp(0, -z)``, which
+    never overflows; backward reads ``σ(z) = e^{-softplus(-z)}`` from it, so
+    ``dL/dz = σ(z) - y`` costs two operations more. With ``pos_weight`` w the positive term is
+    weighted: ``(1-y) z + (1 + (w-1) y) softplus(-z)``, whose derivative is
+    ``(1 + (w-1) y) σ(z) - w y``.
     """
     z = input.data
     y = _binary_targets(z, target, "binary_cross_entropy_with_logits")
@@ -217,18 +225,23 @@ def binary_cross_entropy_with_logits(input: Tensor, target, reduction: str = "me
             "[0, 1]), so the sigmoid is applied twice and the loss barely moves. Pass the raw "
             "logits (remove the final Sigmoid), or use binary_cross_entropy on probabilities",
             UserWarning, stacklevel=2)
+    softplus_neg = np.logaddexp(z.dtype.type(0), -z)  # -log σ(z) >= 0
     if pos_weight is None:
-        losses = numerics.bce_with_logits(z, y)
+        losses = z - z * y + softplus_neg
     else:
         w = _data(pos_weight).astype(z.dtype, copy=False)
         log_weight = (w - 1) * y + 1
-        losses = (1 - y) * z + log_weight * (np.log1p(np.exp(-np.abs(z))) + np.maximum(-z, 0))
+        losses = (1 - y) * z + log_weight * softplus_neg
     out = _reduce(losses, reduction)
 
     def backward(g):
-        s = numerics.sigmoid(z)
-        dz = s - y if pos_weight is None else log_weight * s - w * y
-        return (dz * _scale(g, reduction, z.size, z.ndim),)
+        dz = np.exp(-softplus_neg)  # σ(z)
+        if pos_weight is None:
+            dz -= y
+        else:
+            dz = log_weight * dz - w * y
+        dz *= _scale(g, reduction, z.size, z.ndim, z.dtype)
+        return (dz,)
 
     return result(out, (input,), backward, "BinaryCrossEntropyWithLogitsBackward")
 
@@ -246,7 +259,7 @@ def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:  # noqa:
     out = _reduce(diff * diff, reduction)
 
     def backward(g):
-        ga = 2 * diff * _scale(g, reduction, a.size, a.ndim)
+        ga = 2 * diff * _scale(g, reduction, a.size, a.ndim, a.dtype)
         if target_t is None:
             return (ga,)
         return ga, (-ga if target_t.requires_grad else None)
