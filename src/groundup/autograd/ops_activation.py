@@ -23,9 +23,14 @@ _SQRT_1_2 = math.sqrt(0.5)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
+_ZEROS: dict = {}  # dtype -> its zero: NumPy compares with it in half the time of a Python 0
+
+
 def relu(a: Tensor) -> Tensor:
     ad = a.data
-    zero = ad.dtype.type(0)  # a zero of a's dtype: NumPy takes it faster than the Python 0
+    zero = _ZEROS.get(ad.dtype)
+    if zero is None:
+        zero = _ZEROS[ad.dtype] = ad.dtype.type(0)
     out = np.maximum(ad, zero)
     # the mask is made in backward from out (out > 0 exactly where a > 0), so no_grad pays nothing
     return result(out, (a,), lambda g: (g * np.greater(out, zero),), "ReluBackward")

@@ -88,7 +88,8 @@ class AutogradEngine(Engine):
         loss = self._loss(z, yb)
         self.optimizer.zero_grad()
         loss.backward()
-        self.average_grads(p.grad for p in self.model.parameters())  # data parallelism
+        if self.average is not None:  # data parallelism
+            self.average_grads(p.grad for p in self.model.parameters())
         self.optimizer.step()
         self.steps += 1
         return float(loss.data), self.count_correct(z.data, yb)

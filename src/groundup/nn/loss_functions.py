@@ -57,14 +57,13 @@ def _reduce(losses: np.ndarray, reduction: str) -> np.ndarray:
     raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
 
-def _scale(g: np.ndarray, reduction: str, n: int, ndim: int, dtype):
-    """Upstream gradient per element: g/n for mean, g for sum (scalars of the loss's ``dtype``,
-    which keep a float32 array float32 and cost NumPy less than Python floats), g broadcast
-    for none."""
+def _scale(g: np.ndarray, reduction: str, n: int, ndim: int):
+    """Upstream gradient per element: g/n for mean, g for sum (Python floats, which keep a
+    float32 array float32), g broadcast for none."""
     if reduction == "mean":
-        return dtype.type(g.item() / n)
+        return g.item() / n
     if reduction == "sum":
-        return dtype.type(g.item())
+        return g.item()
     if g.ndim < ndim:
         return g.reshape(g.shape + (1,) * (ndim - g.ndim))
     return g
@@ -137,7 +136,7 @@ def cross_entropy(input: Tensor, target, reduction: str = "mean",  # noqa: A002 
         dz.ravel()[picked] -= 1 - eps
         if eps:
             dz -= eps / C
-        dz *= _scale(g, reduction, n, 2, z.dtype)
+        dz *= _scale(g, reduction, n, 2)
         return (dz,)
 
     return result(out, (input,), backward, "CrossEntropyBackward")
@@ -153,7 +152,7 @@ def nll_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:  # noqa:
     def backward(g):
         grad = np.zeros_like(logp)
         grad[rows, t] = -1
-        return (grad * _scale(g, reduction, logp.shape[0], 2, logp.dtype),)
+        return (grad * _scale(g, reduction, logp.shape[0], 2),)
 
     return result(out, (input,), backward, "NllLossBackward")
 
@@ -202,7 +201,7 @@ def binary_cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tens
 
     def backward(g):
         denom = np.maximum((1 - p) * p, 1e-12)
-        return ((p - y) / denom * _scale(g, reduction, p.size, p.ndim, p.dtype),)
+        return ((p - y) / denom * _scale(g, reduction, p.size, p.ndim),)
 
     return result(out, (input,), backward, "BinaryCrossEntropyBackward")
 
@@ -225,7 +224,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target, reduction: str = "me
             "[0, 1]), so the sigmoid is applied twice and the loss barely moves. Pass the raw "
             "logits (remove the final Sigmoid), or use binary_cross_entropy on probabilities",
             UserWarning, stacklevel=2)
-    softplus_neg = np.logaddexp(z.dtype.type(0), -z)  # -log σ(z) >= 0
+    softplus_neg = np.logaddexp(0, -z)  # -log σ(z) >= 0
     if pos_weight is None:
         losses = z - z * y + softplus_neg
     else:
@@ -240,7 +239,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target, reduction: str = "me
             dz -= y
         else:
             dz = log_weight * dz - w * y
-        dz *= _scale(g, reduction, z.size, z.ndim, z.dtype)
+        dz *= _scale(g, reduction, z.size, z.ndim)
         return (dz,)
 
     return result(out, (input,), backward, "BinaryCrossEntropyWithLogitsBackward")
@@ -259,7 +258,7 @@ def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:  # noqa:
     out = _reduce(diff * diff, reduction)
 
     def backward(g):
-        ga = 2 * diff * _scale(g, reduction, a.size, a.ndim, a.dtype)
+        ga = 2 * diff * _scale(g, reduction, a.size, a.ndim)
         if target_t is None:
             return (ga,)
         return ga, (-ga if target_t.requires_grad else None)
