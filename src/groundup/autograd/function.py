@@ -38,27 +38,6 @@ def unbroadcast(g: np.ndarray, shape: tuple) -> np.ndarray:
     return g
 
 
-_ONES: dict = {}  # (rows, dtype) -> a read-only vector of ones, for sum_rows
-
-
-def sum_rows(g: np.ndarray) -> np.ndarray:
-    """``Σ_i g[i]`` of a 2-D ``g`` of shape (n, k), as the product ``1ᵀ g`` of shape (k,).
-
-    A bias's gradient in every step. One BLAS matrix-vector product with a cached vector of
-    ones is a third of the time of ``g.sum(axis=0)`` on the (64, 8) arrays of a small network
-    (NumPy's axis reductions pay ~2 µs of setup); on large arrays the two are alike.
-    """
-    key = (g.shape[0], g.dtype)
-    ones = _ONES.get(key)
-    if ones is None:
-        if len(_ONES) > 16:  # batch sizes come and go (the last, short batch): keep a few
-            _ONES.clear()
-        ones = np.ones(g.shape[0], dtype=g.dtype)
-        ones.flags.writeable = False
-        _ONES[key] = ones
-    return np.dot(ones, g)
-
-
 def topological_order(root) -> list:
     """Every tensor ``root`` depends on that needs a gradient, each after all of its parents.
 

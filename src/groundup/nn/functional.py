@@ -14,7 +14,6 @@ import numpy as np
 
 from groundup.autograd import Tensor
 from groundup.autograd.creation import default_generator
-from groundup.autograd.function import sum_rows
 from groundup.autograd.ops_activation import (  # noqa: F401 - re-exported
     gelu,
     leaky_relu,
@@ -27,6 +26,7 @@ from groundup.autograd.ops_activation import (  # noqa: F401 - re-exported
 from groundup.autograd.ops_attention import scaled_dot_product_attention  # noqa: F401
 from groundup.autograd.ops_conv import avg_pool2d, conv2d, max_pool2d  # noqa: F401 - re-exported
 from groundup.autograd.ops_norm import layer_norm  # noqa: F401 - re-exported
+from groundup.autograd.sums import column_sums
 from groundup.autograd.tensor import DTypeError, result
 from groundup.errors import GroundupError, ShapeError
 from groundup.nn.loss_functions import (  # noqa: F401 - re-exported
@@ -64,7 +64,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
         dL/dx = g W          of shape (n, in)    (skipped when x needs no gradient: the input)
         dL/dW = gᵀ x         of shape (out, in)
-        dL/db = Σ_rows g     of shape (out,)     (the product 1ᵀ g, see ``sum_rows``)
+        dL/db = Σ_rows g     of shape (out,)     (the product 1ᵀ g, see ``column_sums``)
 
     The products go through ``np.dot``, the same BLAS GEMM as ``@`` for 2-D arrays, called with
     less dispatch (a third less time at the layer sizes of the playground).
@@ -94,7 +94,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         gW = np.dot(g2.T, x2) if weight.requires_grad else None
         if bias is None:
             return gx, gW
-        return gx, gW, (sum_rows(g2) if bias.requires_grad else None)
+        return gx, gW, (column_sums(g2) if bias.requires_grad else None)
 
     parents = (x, weight) if bias is None else (x, weight, bias)
     return result(out, parents, backward, "AddmmBackward")

@@ -21,6 +21,7 @@ import warnings
 import numpy as np
 
 from groundup.autograd import Tensor
+from groundup.autograd.sums import row_sums
 from groundup.autograd.tensor import result
 from groundup.errors import DataError, ShapeError
 
@@ -69,6 +70,9 @@ def _scale(g: np.ndarray, reduction: str, n: int, ndim: int):
     return g
 
 
+_UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}  # by itemsize
+
+
 def _class_targets(z: np.ndarray, target, fn: str) -> np.ndarray:
     """Check that ``target`` holds one integer class index per row of ``z``."""
     t = _data(target)
@@ -88,7 +92,7 @@ def _class_targets(z: np.ndarray, target, fn: str) -> np.ndarray:
         raise ShapeError(f"{fn}: logits of shape {z.shape} need targets of shape "
                          f"({z.shape[0]},), one class index per row, got {t.shape}")
     # viewed as unsigned, negative indices become huge, so one max() checks both ends
-    if t.size and t.view(f"u{t.itemsize}").max() >= z.shape[1]:
+    if t.size and np.maximum.reduce(t.view(_UNSIGNED[t.itemsize]), axis=None) >= z.shape[1]:
         raise DataError(f"{fn}: class indices must lie in [0, {z.shape[1] - 1}] for "
                         f"{z.shape[1]} classes, got values in [{t.min()}, {t.max()}]; "
                         "encode labels as 0..C-1 (LabelEncoder) or widen the output layer")
@@ -99,7 +103,12 @@ def cross_entropy(input: Tensor, target, reduction: str = "mean",  # noqa: A002 
                   label_smoothing: float = 0.0) -> Tensor:
     """Softmax cross-entropy from raw logits ``input`` (n, C) and class indices ``target`` (n,).
 
-    Computed as ``logsumexp(z) - z_y`` with the row maximum subtracted, so it never overflows.
+    Computed as ``log Σ_c e^{z_c - m} - (z_y - m)`` with ``m`` the largest logit, so it never
+    overflows. ``m`` is the largest of the whole batch (one reduction; a maximum per row costs
+    NumPy three times as much on a small batch), unless a row lies so far below it that its
+    exponentials would underflow (its sum under ``tiny / eps``, ~1e-31 in float32, when all
+    its logits are ~70 below the top): then every row is shifted by its own maximum, as
+    PyTorch does. Both give the same numbers up to float rounding.
     """
     z = input.data
     if z.ndim != 2:
@@ -107,32 +116,34 @@ def cross_entropy(input: Tensor, target, reduction: str = "mean",  # noqa: A002 
                          "for a single example use logits.view(1, -1)")
     t = _class_targets(z, target, "cross_entropy")
     n, C = z.shape
-    if C > 1 and (_made_by(input, "SoftmaxBackward")
-                  or np.minimum.reduce(z, axis=None) >= 0 and np.abs(z.sum(1) - 1).max() < 1e-3):
+    top = np.maximum.reduce(z, axis=None) if z.size else 0
+    # rows of probabilities lie in [0, 1]: only a top <= 1 needs the closer look
+    if C > 1 and (_made_by(input, "SoftmaxBackward") or top <= 1 and _sums_to_one(z)):
         warnings.warn(
             "cross_entropy received rows that already sum to 1: it looks like softmax was "
             "applied before the loss. cross_entropy applies log-softmax itself; pass the raw "
             "logits (remove the final Softmax layer)", UserWarning, stacklevel=2)
+    shifted = np.subtract(z, top, order="C")  # z - m <= 0, C-ordered for the flat picks below
+    e = np.exp(shifted)
+    s = row_sums(e)  # (n,)
+    # a row far below the top (or a NaN or inf logit anywhere): shift each row by its maximum
+    if n and not np.minimum.reduce(s) >= _FAR_BELOW[s.dtype.char]:
+        np.subtract(z, np.maximum.reduce(z, axis=1, keepdims=True), out=shifted)
+        np.exp(shifted, out=e)
+        s = row_sums(e)
     # z[i, t_i] as entry i C + t_i of the flat (C-ordered) array: the same values as
     # z[np.arange(n), t], a quarter of the time to read and to update on small batches
     picked = np.arange(0, n * C, C) + t
-    # ufunc reductions called directly: the same sums, minus a Python wrapper per call
-    shifted = np.subtract(z, np.maximum.reduce(z, axis=1, keepdims=True), order="C")
-    shifted_y = shifted.ravel()[picked]  # z_y - m
+    log_s = np.log(s)
+    nll = log_s - shifted.ravel()[picked]  # -log softmax(z)_y = log Σ_c e^{z_c - m} - (z_y - m)
     eps = label_smoothing
     if eps:
-        shifted_mean = shifted.mean(axis=1)
-    e = np.exp(shifted, out=shifted)  # (n, C), C-ordered like shifted, kept for backward
-    s = np.add.reduce(e, axis=1, keepdims=True)
-    log_s = np.log(s)[:, 0]
-    nll = log_s - shifted_y  # -log softmax(z)_y = log Σ_c e^{z_c - m} - (z_y - m)
-    if eps:
-        smooth = log_s - shifted_mean  # -(1/C) Σ_c log softmax(z)_c
+        smooth = log_s - shifted.mean(axis=1)  # -(1/C) Σ_c log softmax(z)_c
         nll = (1 - eps) * nll + eps * smooth
     out = _reduce(nll, reduction)
 
     def backward(g):
-        dz = e / s  # softmax, from the forward's exponentials
+        dz = e / s[:, None]  # softmax, from the forward's exponentials
         dz.ravel()[picked] -= 1 - eps
         if eps:
             dz -= eps / C
@@ -140,6 +151,17 @@ def cross_entropy(input: Tensor, target, reduction: str = "mean",  # noqa: A002 
         return (dz,)
 
     return result(out, (input,), backward, "CrossEntropyBackward")
+
+
+# the smallest row sum of exponentials that keeps full precision: tiny / eps of each float type
+_FAR_BELOW = {np.dtype(d).char: np.finfo(d).tiny / np.finfo(d).eps
+              for d in (np.float16, np.float32, np.float64, np.longdouble)}
+
+
+def _sums_to_one(z: np.ndarray) -> bool:
+    """Whether every row of ``z`` looks like probabilities: no negative value, sums within 1e-3
+    of 1."""
+    return bool(np.minimum.reduce(z, axis=None) >= 0 and np.abs(z.sum(1) - 1).max() < 1e-3)
 
 
 def nll_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:  # noqa: A002
