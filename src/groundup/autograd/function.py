@@ -61,10 +61,25 @@ def topological_order(root) -> list:
     return order
 
 
+def grad_buffer(t, dtype) -> np.ndarray | None:
+    """Where an op's backward may write the gradient it computes for ``t`` (``out=`` of a NumPy
+    call): ``t``'s gradient home (a view into a flat optimizer's gradient array, see
+    :mod:`groundup.optim.flat`) while ``t.grad`` is still empty and the dtypes agree, so that
+    the first gradient of a step lands where the optimizer reads it, without a copy. ``None``
+    otherwise: the op then makes a fresh array, and a second gradient is added to the first as
+    usual (``_store``)."""
+    home = t._grad_home
+    if home is None or t.grad is not None or home.dtype != dtype:
+        return None
+    return home
+
+
 def _store(leaf, g: np.ndarray) -> None:
-    """Add ``g`` into ``leaf.grad``; the first gradient is kept as is when it is a fresh array."""
+    """Add ``g`` into ``leaf.grad``; the first gradient is kept as is when it is a fresh array
+    (or the leaf's gradient home, which an op wrote through ``grad_buffer``)."""
     if leaf.grad is None:
-        if g.base is not None or not g.flags.writeable or g.dtype != leaf.data.dtype:
+        if g is not leaf._grad_home and (g.base is not None or not g.flags.writeable
+                                         or g.dtype != leaf.data.dtype):
             g = g.astype(leaf.data.dtype)  # a copy: a view or a shared array must not be kept
         leaf.grad = g
     else:

@@ -27,9 +27,10 @@ def ones(n: int, dtype) -> np.ndarray:
     return vector
 
 
-def column_sums(g: np.ndarray) -> np.ndarray:
-    """``Σ_i g[i, :]`` of ``g`` of shape (n, k), shape (k,): the product ``1ᵀ g``."""
-    return np.dot(ones(g.shape[0], g.dtype), g)
+def column_sums(g: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``Σ_i g[i, :]`` of ``g`` of shape (n, k), shape (k,): the product ``1ᵀ g`` (written into
+    ``out`` if given)."""
+    return np.dot(ones(g.shape[0], g.dtype), g, out=out)
 
 
 def row_sums(e: np.ndarray) -> np.ndarray:

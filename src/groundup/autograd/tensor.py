@@ -41,6 +41,9 @@ class Tensor:
     __slots__ = ("data", "grad", "requires_grad", "_parents", "_backward", "_op", "_spent",
                  "label", "__weakref__")
     __array_ufunc__ = None  # make ``ndarray + Tensor`` call Tensor.__radd__, not NumPy
+    # where backward may write this leaf's gradient in place (a Parameter of a flat optimizer,
+    # see groundup.optim.flat); a class default, so only Parameter pays a slot for it
+    _grad_home = None
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
         if isinstance(data, Tensor):

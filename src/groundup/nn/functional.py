@@ -14,6 +14,7 @@ import numpy as np
 
 from groundup.autograd import Tensor
 from groundup.autograd.creation import default_generator
+from groundup.autograd.function import grad_buffer
 from groundup.autograd.ops_activation import (  # noqa: F401 - re-exported
     gelu,
     leaky_relu,
@@ -91,10 +92,12 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             gx = np.dot(g2, W)
             if xd.ndim != 2:
                 gx = gx.reshape(xd.shape)
-        gW = np.dot(g2.T, x2) if weight.requires_grad else None
+        # the parameters' gradients straight into their homes, if a flat optimizer gave them
+        gW = np.dot(g2.T, x2, out=grad_buffer(weight, g2.dtype)) if weight.requires_grad else None
         if bias is None:
             return gx, gW
-        return gx, gW, (column_sums(g2) if bias.requires_grad else None)
+        gb = column_sums(g2, out=grad_buffer(bias, g2.dtype)) if bias.requires_grad else None
+        return gx, gW, gb
 
     parents = (x, weight) if bias is None else (x, weight, bias)
     return result(out, parents, backward, "AddmmBackward")
