@@ -142,7 +142,8 @@ def run_backward(root, seed: np.ndarray, retain_graph: bool = False,
                 record[id(node)] = g
             parent_grads = node._backward(g)
         passed_on = False  # whether g itself went to a parent already
-        for parent, pg in zip(parents, parent_grads, strict=True):
+        # one gradient (or None) per parent; zip's strict= keyword alone costs ~0.2 µs a node
+        for parent, pg in zip(parents, parent_grads):  # noqa: B905
             if not parent.requires_grad:
                 continue
             if pg is not None and pg is g:

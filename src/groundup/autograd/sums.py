@@ -30,7 +30,7 @@ def ones(n: int, dtype) -> np.ndarray:
 def column_sums(g: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """``Σ_i g[i, :]`` of ``g`` of shape (n, k), shape (k,): the product ``1ᵀ g`` (written into
     ``out`` if given)."""
-    return np.dot(ones(g.shape[0], g.dtype), g, out=out)
+    return np.dot(ones(g.shape[0], g.dtype), g, out)  # (out=None as a keyword costs 0.4 µs)
 
 
 def row_sums(e: np.ndarray) -> np.ndarray:

@@ -93,7 +93,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             if xd.ndim != 2:
                 gx = gx.reshape(xd.shape)
         # the parameters' gradients straight into their homes, if a flat optimizer gave them
-        gW = np.dot(g2.T, x2, out=grad_buffer(weight, g2.dtype)) if weight.requires_grad else None
+        gW = np.dot(g2.T, x2, grad_buffer(weight, g2.dtype)) if weight.requires_grad else None
         if bias is None:
             return gx, gW
         gb = column_sums(g2, out=grad_buffer(bias, g2.dtype)) if bias.requires_grad else None
