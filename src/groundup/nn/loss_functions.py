@@ -187,7 +187,7 @@ def _binary_targets(x: np.ndarray, target, fn: str) -> np.ndarray:
             fix = " Reshape the labels: y.view(-1, 1)."
         raise ShapeError(f"{fn}: input of shape {x.shape} and target of shape {y.shape} must "
                          f"have the same shape (one 0/1 label per output).{fix}")
-    return y.astype(x.dtype, copy=False)
+    return y if y.dtype == x.dtype else y.astype(x.dtype)
 
 
 def _check_unit_interval(a: np.ndarray, fn: str, what: str) -> None:
