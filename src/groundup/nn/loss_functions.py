@@ -50,9 +50,9 @@ def _made_by(t: Tensor, op: str) -> bool:
 
 def _reduce(losses: np.ndarray, reduction: str) -> np.ndarray:
     if reduction == "mean":
-        return np.add.reduce(losses, axis=None) / max(losses.size, 1)
+        return np.add.reduce(losses, None) / max(losses.size, 1)
     if reduction == "sum":
-        return np.add.reduce(losses, axis=None)
+        return np.add.reduce(losses, None)
     if reduction == "none":
         return losses
     raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
@@ -92,7 +92,7 @@ def _class_targets(z: np.ndarray, target, fn: str) -> np.ndarray:
         raise ShapeError(f"{fn}: logits of shape {z.shape} need targets of shape "
                          f"({z.shape[0]},), one class index per row, got {t.shape}")
     # viewed as unsigned, negative indices become huge, so one max() checks both ends
-    if t.size and np.maximum.reduce(t.view(_UNSIGNED[t.itemsize]), axis=None) >= z.shape[1]:
+    if t.size and np.maximum.reduce(t.view(_UNSIGNED[t.itemsize]), None) >= z.shape[1]:
         raise DataError(f"{fn}: class indices must lie in [0, {z.shape[1] - 1}] for "
                         f"{z.shape[1]} classes, got values in [{t.min()}, {t.max()}]; "
                         "encode labels as 0..C-1 (LabelEncoder) or widen the output layer")
@@ -123,7 +123,9 @@ def cross_entropy(input: Tensor, target, reduction: str = "mean",  # noqa: A002 
             "cross_entropy received rows that already sum to 1: it looks like softmax was "
             "applied before the loss. cross_entropy applies log-softmax itself; pass the raw "
             "logits (remove the final Softmax layer)", UserWarning, stacklevel=2)
-    shifted = np.subtract(z, top, order="C")  # z - m <= 0, C-ordered for the flat picks below
+    shifted = z - top  # <= 0
+    if not shifted.flags.c_contiguous:  # (logits seen through a transpose) for the flat picks
+        shifted = np.ascontiguousarray(shifted)
     e = np.exp(shifted)
     s = row_sums(e)  # (n,)
     # a row far below the top (or a NaN or inf logit anywhere): shift each row by its maximum
@@ -133,7 +135,7 @@ def cross_entropy(input: Tensor, target, reduction: str = "mean",  # noqa: A002 
         s = row_sums(e)
     # z[i, t_i] as entry i C + t_i of the flat (C-ordered) array: the same values as
     # z[np.arange(n), t], a quarter of the time to read and to update on small batches
-    picked = np.arange(0, n * C, C) + t
+    picked = _row_starts(n, C) + t
     log_s = np.log(s)
     nll = log_s - shifted.ravel()[picked]  # -log softmax(z)_y = log Σ_c e^{z_c - m} - (z_y - m)
     eps = label_smoothing
@@ -156,6 +158,22 @@ def cross_entropy(input: Tensor, target, reduction: str = "mean",  # noqa: A002 
 # the smallest row sum of exponentials that keeps full precision: tiny / eps of each float type
 _FAR_BELOW = {np.dtype(d).char: np.finfo(d).tiny / np.finfo(d).eps
               for d in (np.float16, np.float32, np.float64, np.longdouble)}
+
+
+_ROW_STARTS: dict = {}  # (n, C) -> [0, C, 2C, ..., (n-1) C], read-only
+
+
+def _row_starts(n: int, C: int) -> np.ndarray:
+    """Where each row of a C-ordered (n, C) array starts in the flat array (made once per shape:
+    the batches of a run share it)."""
+    starts = _ROW_STARTS.get((n, C))
+    if starts is None:
+        if len(_ROW_STARTS) > 32:
+            _ROW_STARTS.clear()
+        starts = np.arange(0, n * C, C)
+        starts.flags.writeable = False
+        _ROW_STARTS[n, C] = starts
+    return starts
 
 
 def _sums_to_one(z: np.ndarray) -> bool:
