@@ -72,6 +72,7 @@ class AutogradEngine(Engine):
 
     def __init__(self, spec, state, optimizer, seed=0):
         super().__init__(spec, state, optimizer, seed)
+        self.binary = spec.binary  # read every step
         self.model = nn.Sequential(*(LAYERS[s.kind](s, i, self) for i, s in enumerate(spec.layers)))
         self.load_state_dict(state)
         named = dict(self.model.named_parameters())
@@ -81,7 +82,7 @@ class AutogradEngine(Engine):
     def _loss(self, z: Tensor, y: np.ndarray) -> Tensor:
         """Mean BCE from one logit per example (targets as floats of shape (m, 1)), else mean
         cross-entropy over C logits with integer targets."""
-        if self.spec.binary:
+        if self.binary:
             return F.binary_cross_entropy_with_logits(z, y.astype(self.dtype).reshape(-1, 1))
         return F.cross_entropy(z, y)
 

@@ -71,26 +71,30 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     less dispatch (a third less time at the layer sizes of the playground).
     """
     xd, W = x.data, weight.data
-    if xd.dtype != W.dtype:
+    if xd.dtype is not W.dtype and xd.dtype != W.dtype:  # (dtypes are mostly one object)
         raise _dtype_error(xd, W)
-    if xd.ndim == 0:
+    batched = xd.ndim == 2  # (n, in), the usual case
+    if batched:
+        x2 = xd
+    elif xd.ndim:
+        x2 = xd.reshape(-1, xd.shape[-1])  # (..., in): one GEMM for all rows
+    else:
         raise _shape_error(xd, W)
-    x2 = xd if xd.ndim == 2 else xd.reshape(-1, xd.shape[-1])  # (..., in): one GEMM for all rows
     try:
         out = np.dot(x2, W.T)
     except ValueError as exc:
         raise _shape_error(xd, W) from exc
     if bias is not None:
         out += bias.data
-    if xd.ndim != 2:
+    if not batched:
         out = out.reshape(*xd.shape[:-1], W.shape[0])
 
     def backward(g):
-        g2 = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])  # (n, out), n = all leading axes
+        g2 = g if batched else g.reshape(-1, g.shape[-1])  # (n, out), n = all leading axes
         gx = None
         if x.requires_grad:
             gx = np.dot(g2, W)
-            if xd.ndim != 2:
+            if not batched:
                 gx = gx.reshape(xd.shape)
         # the parameters' gradients straight into their homes, if a flat optimizer gave them
         gW = np.dot(g2.T, x2, grad_buffer(weight, g2.dtype)) if weight.requires_grad else None
