@@ -172,7 +172,7 @@ class Engine(ABC):
                                     f"example of shape {shape}), got an array of shape "
                                     f"{X.shape}")
             X = X.reshape(len(X), *shape)
-        return X.astype(self.dtype, copy=False)
+        return X if X.dtype == self.dtype else X.astype(self.dtype)
 
     def dropout_rng(self, index: int) -> np.random.Generator:
         """The generator of layer ``index``'s dropout mask in the coming step."""
