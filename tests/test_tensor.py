@@ -326,3 +326,11 @@ def test_column_and_row_sums_are_the_axis_sums():
     assert column_sums(g, out=out) is out
     with pytest.raises(ValueError):
         ones(3, np.float32)[0] = 2  # shared: read-only
+
+
+def test_relu_gradient_at_ties_and_nan():
+    # 0 at a <= 0 (PyTorch's subgradient at the tie), 1 above; a NaN activation gets NaN
+    a = tensor([-1.0, -0.0, 0.0, 2.0, np.nan], requires_grad=True)
+    a.relu().backward(np.full(5, 3.0, np.float32))
+    assert a.grad[:4].tolist() == [0.0, 0.0, 0.0, 3.0]
+    assert np.isnan(a.grad[4])
