@@ -167,3 +167,90 @@ def test_a_scheduler_leaves_the_update_rule_working(name):
         opt.step()
         sched.step()
     assert opt.param_groups[0]["lr"] == 0.025 and np.all(p.data < 1)
+
+
+def _mlp_and_data(seed=0):
+    groundup.manual_seed(seed)
+    model = nn.Sequential(nn.Linear(3, 5), nn.ReLU(), nn.Linear(5, 4))
+    rng = np.random.default_rng(seed)
+    return model, groundup.tensor(rng.standard_normal((16, 3)).astype(np.float32)), \
+        rng.integers(0, 4, 16)
+
+
+def _train(model, opt, X, y, steps=5):
+    for _ in range(steps):
+        opt.zero_grad()
+        F.cross_entropy(model(X), y).backward()
+        opt.step()
+
+
+def test_flat_sgd_gives_the_numbers_of_the_per_parameter_loop():
+    model_a, X, y = _mlp_and_data()
+    model_b, _, _ = _mlp_and_data()
+    flat = optim.SGD(model_a.parameters(), lr=0.1, flat=True)
+    _train(model_a, flat, X, y)
+    _train(model_b, optim.SGD(model_b.parameters(), lr=0.1), X, y)
+    for (name, p), q in zip(model_a.named_parameters(), model_b.parameters(), strict=True):
+        np.testing.assert_array_equal(p.data, q.data, err_msg=name)
+    group = flat._flat_groups[0]
+    assert group.ready()  # the last backward wrote every gradient into its home
+    assert all(p.data.base is group.theta for p in model_a.parameters())
+    np.testing.assert_array_equal(group.grads[:15], model_a[0].weight.grad.ravel())
+
+
+def test_flat_sgd_falls_back_when_a_gradient_is_missing_or_added_twice():
+    # a layer used twice (its gradient is the sum of two, no longer the home view) and a layer
+    # left out of the loss (no gradient): the loop's numbers, the unused layer untouched
+    def build():
+        groundup.manual_seed(1)
+        return nn.Linear(3, 3), nn.Linear(3, 2), nn.Linear(3, 2)
+
+    rng = np.random.default_rng(1)
+    X = groundup.tensor(rng.standard_normal((8, 3)).astype(np.float32))
+    y = rng.integers(0, 2, 8)
+    runs = []
+    for flat in (True, False):
+        shared, head, unused = build()
+        params = [*shared.parameters(), *head.parameters(), *unused.parameters()]
+        before = unused.weight.data.copy()
+        opt = optim.SGD(params, lr=0.5, flat=flat)
+        for _ in range(3):
+            opt.zero_grad()
+            F.cross_entropy(head(F.relu(shared(F.relu(shared(X))))), y).backward()
+            assert unused.weight.grad is None
+            if flat:
+                assert not opt._flat_groups[0].ready()
+            opt.step()
+        np.testing.assert_array_equal(unused.weight.data, before)
+        runs.append([p.data.copy() for p in params])
+    for a, b in zip(*runs, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_flat_sgd_keeps_the_gradients_pytorch_gives():
+    torch = pytest.importorskip("torch")
+    model, X, y = _mlp_and_data(3)
+    ref = torch.nn.Sequential(torch.nn.Linear(3, 5), torch.nn.ReLU(), torch.nn.Linear(5, 4))
+    with torch.no_grad():
+        for p, q in zip(model.parameters(), ref.parameters(), strict=True):
+            q.copy_(torch.from_numpy(p.data))
+    opt = optim.SGD(model.parameters(), lr=0.2, flat=True)
+    opt_ref = torch.optim.SGD(ref.parameters(), lr=0.2)
+    for _ in range(4):
+        opt.zero_grad()
+        opt_ref.zero_grad()
+        F.cross_entropy(model(X), y).backward()
+        torch.nn.functional.cross_entropy(ref(torch.from_numpy(X.data)),
+                                          torch.from_numpy(y)).backward()
+        for p, q in zip(model.parameters(), ref.parameters(), strict=True):
+            np.testing.assert_allclose(p.grad, q.grad.numpy(), rtol=1e-5, atol=1e-6)
+        opt.step()
+        opt_ref.step()
+
+
+def test_flat_needs_parameters_of_one_dtype():
+    a = nn.Parameter(np.zeros(2, np.float32))
+    b = nn.Parameter(np.zeros(2, np.float64))
+    assert optim.SGD([a, b], lr=0.1, flat=True)._flat_groups == [None]
+    plain = groundup.tensor([1.0, 2.0], requires_grad=True)  # not a Parameter: no home
+    assert optim.SGD([plain], lr=0.1, flat=True)._flat_groups == [None]

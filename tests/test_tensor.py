@@ -309,3 +309,28 @@ def test_numbers_of_every_kind_still_make_tensors():
     assert tensor(1 + 2j).dtype.kind == "c"
     assert tensor(np.array([1, 2], dtype=np.uint8)).dtype == np.uint8
     assert tensor([np.float64(1.5), 2]).tolist() == [1.5, 2.0]
+
+
+def test_column_and_row_sums_are_the_axis_sums():
+    from groundup.autograd.sums import column_sums, ones, row_sums
+
+    rng = np.random.default_rng(0)
+    for shape in [(64, 8), (1, 3), (0, 4), (5, 1)]:
+        for dtype in (np.float32, np.float64):
+            g = rng.standard_normal(shape).astype(dtype)
+            assert column_sums(g).dtype == row_sums(g).dtype == dtype
+            np.testing.assert_allclose(column_sums(g), g.sum(axis=0), rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(row_sums(g), g.sum(axis=1), rtol=1e-5, atol=1e-6)
+    out = np.empty(8, np.float32)
+    g = rng.standard_normal((4, 8)).astype(np.float32)
+    assert column_sums(g, out=out) is out
+    with pytest.raises(ValueError):
+        ones(3, np.float32)[0] = 2  # shared: read-only
+
+
+def test_relu_gradient_at_ties_and_nan():
+    # 0 at a <= 0 (PyTorch's subgradient at the tie), 1 above; a NaN activation gets NaN
+    a = tensor([-1.0, -0.0, 0.0, 2.0, np.nan], requires_grad=True)
+    a.relu().backward(np.full(5, 3.0, np.float32))
+    assert a.grad[:4].tolist() == [0.0, 0.0, 0.0, 3.0]
+    assert np.isnan(a.grad[4])

@@ -384,3 +384,21 @@ def test_safetensors_round_trip_with_torch(tmp_path):
     model.load_state_dict(groundup.load(back))
     np.testing.assert_allclose(model(groundup.tensor(x)).data,
                                twin(torch.tensor(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cross_entropy_rows_far_apart_and_non_finite_logits(dtype):
+    # each row is shifted by its own maximum, so a row far below the others keeps its digits,
+    # and an inf logit spoils only its own row (the flat picks read the right entries)
+    rng = np.random.default_rng(5)
+    y = np.array([0, 1, 2, 3, 0, 2])
+    z = (rng.standard_normal((6, 4)) * 3).astype(dtype)
+    z[2] -= 300  # far below the others
+    z[4, 1] = -np.inf  # a masked logit
+    check(lambda a: F.cross_entropy(a, y), lambda a: TF.cross_entropy(a, torch.tensor(y)),
+          [z], dtype)
+    z[3, 0] = np.inf  # torch: NaN in that row only
+    with np.errstate(invalid="ignore"):
+        ours = F.cross_entropy(groundup.tensor(z, dtype=dtype), y, reduction="none").data
+    theirs = TF.cross_entropy(torch.tensor(z), torch.tensor(y), reduction="none").numpy()
+    np.testing.assert_allclose(ours, theirs, **TOL[dtype])  # NaN where torch has NaN

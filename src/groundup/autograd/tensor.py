@@ -41,6 +41,9 @@ class Tensor:
     __slots__ = ("data", "grad", "requires_grad", "_parents", "_backward", "_op", "_spent",
                  "label", "__weakref__")
     __array_ufunc__ = None  # make ``ndarray + Tensor`` call Tensor.__radd__, not NumPy
+    # where backward may write this leaf's gradient in place (a Parameter of a flat optimizer,
+    # see groundup.optim.flat); a class default, so only Parameter pays a slot for it
+    _grad_home = None
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
         if isinstance(data, Tensor):
@@ -151,8 +154,7 @@ class Tensor:
                     "(e.g. loss.mean().backward()), or pass dL/d(output) of the same shape: "
                     "out.backward(gradient=groundup.ones_like(out))"
                 )
-            seed = np.empty(self.data.shape, dtype=self.data.dtype)
-            seed.fill(1)  # dL/dL = 1
+            seed = _ones_like(self.data)  # dL/dL = 1
         else:
             seed = np.array(getattr(gradient, "data", gradient), dtype=self.data.dtype)
             if seed.shape != self.data.shape:
@@ -418,6 +420,22 @@ def _check_floating(data: np.ndarray) -> None:
             "with dtype=groundup.float32 (e.g. groundup.tensor([1, 2], dtype=groundup.float32, "
             "requires_grad=True)) or convert it with .float()"
         )
+
+
+_ONES: dict = {}  # dtype -> a read-only 0-d array holding 1: the seed of every scalar loss
+
+
+def _ones_like(data) -> np.ndarray:
+    """Ones of ``data``'s shape and dtype; for a 0-d ``data`` (a scalar loss) one shared,
+    read-only array (ops never write into a gradient, and ``backward`` copies a read-only
+    array before keeping it as a ``.grad``)."""
+    if data.shape:
+        return np.ones(data.shape, data.dtype)
+    one = _ONES.get(data.dtype)
+    if one is None:
+        one = _ONES[data.dtype] = np.ones((), data.dtype)
+        one.flags.writeable = False
+    return one
 
 
 def _value(x):

@@ -60,6 +60,8 @@ def build_optimizer(named: dict, opt):
                "rmsprop": optim.RMSprop}  # fmt: skip
     groups = [{"params": [named[n] for n in names], **hyper}
               for names, hyper in opt.groups(named)]  # fmt: skip
+    if opt.name == "sgd":  # one update per group (the engine hands out only gradient copies)
+        return optim.SGD(groups, flat=True)
     return classes[opt.name](groups)
 
 
@@ -70,6 +72,7 @@ class AutogradEngine(Engine):
 
     def __init__(self, spec, state, optimizer, seed=0):
         super().__init__(spec, state, optimizer, seed)
+        self.binary = spec.binary  # read every step
         self.model = nn.Sequential(*(LAYERS[s.kind](s, i, self) for i, s in enumerate(spec.layers)))
         self.load_state_dict(state)
         named = dict(self.model.named_parameters())
@@ -79,7 +82,7 @@ class AutogradEngine(Engine):
     def _loss(self, z: Tensor, y: np.ndarray) -> Tensor:
         """Mean BCE from one logit per example (targets as floats of shape (m, 1)), else mean
         cross-entropy over C logits with integer targets."""
-        if self.spec.binary:
+        if self.binary:
             return F.binary_cross_entropy_with_logits(z, y.astype(self.dtype).reshape(-1, 1))
         return F.cross_entropy(z, y)
 
@@ -88,7 +91,8 @@ class AutogradEngine(Engine):
         loss = self._loss(z, yb)
         self.optimizer.zero_grad()
         loss.backward()
-        self.average_grads(p.grad for p in self.model.parameters())  # data parallelism
+        if self.average is not None:  # data parallelism
+            self.average_grads(p.grad for p in self.model.parameters())
         self.optimizer.step()
         self.steps += 1
         return float(loss.data), self.count_correct(z.data, yb)

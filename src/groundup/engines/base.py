@@ -183,10 +183,13 @@ class Engine(ABC):
         it already is)."""
         X = np.asarray(X)
         shape = self.spec.input_shape
-        if X.shape[1:] != shape and (X.ndim != 2 or X.shape[1] != self.spec.n_inputs):
-            raise GroundupError(f"the model takes rows of {self.spec.n_inputs} values (one "
-                                f"example of shape {shape}), got an array of shape {X.shape}")
-        return X.astype(self.dtype, copy=False).reshape(len(X), *shape)
+        if X.shape[1:] != shape:
+            if X.ndim != 2 or X.shape[1] != self.spec.n_inputs:
+                raise GroundupError(f"the model takes rows of {self.spec.n_inputs} values (one "
+                                    f"example of shape {shape}), got an array of shape "
+                                    f"{X.shape}")
+            X = X.reshape(len(X), *shape)
+        return X if X.dtype == self.dtype else X.astype(self.dtype)
 
     def dropout_rng(self, index: int) -> np.random.Generator:
         """The generator of layer ``index``'s dropout mask in the coming step."""

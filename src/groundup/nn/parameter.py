@@ -19,7 +19,7 @@ class Parameter(Tensor):
         Default True.
     """
 
-    __slots__ = ()
+    __slots__ = ("_grad_home",)  # set by groundup.optim.flat: see Tensor._grad_home
 
     def __init__(self, data, requires_grad: bool = True):
         if isinstance(data, Tensor):
@@ -28,6 +28,7 @@ class Parameter(Tensor):
         if arr.dtype.kind != "f":
             arr = arr.astype(np.float32)
         super().__init__(arr, requires_grad=requires_grad)
+        self._grad_home = None
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()

@@ -23,6 +23,7 @@ import numpy as np
 
 from groundup.errors import GroundupError
 from groundup.optim import rules
+from groundup.optim.flat import FlatGroup
 
 
 class Optimizer:
@@ -150,25 +151,41 @@ class SGD(Optimizer):
         b ← μ b + (1 - τ) g          (b = g on the first step; skipped when μ = 0)
         d = g + μ b if nesterov else b
         θ ← θ - lr · d
+
+    With ``flat=True`` each group's parameters are laid out in one array and their gradients in
+    another (:mod:`groundup.optim.flat`), so that a plain step (no momentum, weight decay or
+    maximize) is one update for the whole group; ``p.grad`` is then a view that the next
+    backward overwrites.
     """
 
     _rule = staticmethod(rules.sgd_step)
 
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
-                 weight_decay: float = 0.0, nesterov: bool = False, maximize: bool = False):
+                 weight_decay: float = 0.0, nesterov: bool = False, maximize: bool = False,
+                 flat: bool = False):
         rules.check_sgd(lr, momentum, dampening, nesterov, weight_decay)
+        self.flat = flat
+        self._flat_groups: list[FlatGroup | None] = []  # one per param group
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov,
                                       maximize=maximize))
 
+    def add_param_group(self, group: dict) -> None:
+        super().add_param_group(group)
+        self._flat_groups.append(FlatGroup.of(self.param_groups[-1]["params"]) if self.flat
+                                 else None)
+
     def step(self) -> None:
-        for group in self.param_groups:
+        for group, flat in zip(self.param_groups, self._flat_groups, strict=True):
             if group["momentum"] or group["weight_decay"] or group["maximize"]:
                 Optimizer._step_group(self, group)
                 continue
             # plain SGD keeps no state; this is rules.sgd_step's update θ ← θ - lr·g, without
             # the per-call checks (the hyper-parameters were checked once, in the constructor)
             lr = group["lr"]
+            if flat is not None and flat.ready():
+                flat.theta -= lr * flat.grads  # every parameter of the group at once
+                continue
             for p in group["params"]:
                 if p.grad is not None:
                     p.data -= lr * p.grad
