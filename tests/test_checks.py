@@ -90,7 +90,8 @@ def test_one_activation_per_layer_or_one_for_all_and_the_fix_for_a_count_that_do
         (("relu", "tanh"), 1, "lists 2 names for 1 hidden layer (--hidden 64,32); give one name "
          "(--activation relu)"),
         (("relu", "tanh"), 0, "0 hidden layers (--hidden 64,32); drop --activation"),
-        (("relu", "swish"), 2, "must be relu, leaky_relu, tanh, sigmoid or gelu, or one such"),
+        (("relu", "swish"), 2,
+         "must be relu, leaky_relu, tanh, sigmoid, gelu or linear, or one such"),
     ]:  # fmt: skip
         with pytest.raises(GroundupError, match=_re(words)):
             checks.per_layer("activation", names, n, "hidden layer", "--hidden 64,32")

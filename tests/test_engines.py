@@ -36,6 +36,7 @@ SPECS = [
     ModelSpec.for_model("softmax", 6, 3),
     ModelSpec.for_model("mlp", 6, 3, (8, 5), "tanh"),
     ModelSpec.for_model("mlp", 6, 2, (8,), "relu"),  # binary head: one logit
+    ModelSpec.for_model("mlp", 6, 3, (8, 5), ("linear", "gelu")),  # no non-linearity, then one
     # convolutions: images of 1 x 4 x 4 (rows of 16 values), max and average pooling
     ModelSpec.for_model("cnn", (1, 4, 4), 3, channels=(2, 3), kernel_size=3, activation="tanh"),
     ModelSpec((2, 5, 5), (Conv2d(2, 3, 3, stride=2, padding=1), Activation("tanh"),

@@ -34,7 +34,7 @@ base_strategy = st.builds(
     regularization=st.sampled_from(["none", "l1", "l2"]),
     reg_rate=st.floats(0, 10), lr=st.floats(1e-6, 10), optimizer=st.sampled_from(
         ["sgd", "momentum", "adam"]), engine=st.sampled_from(["scratch", "autograd", "torch"]),
-    show_test=st.booleans(),
+    show_test=st.booleans(), discretize=st.booleans(),
 )  # fmt: skip
 # hidden layers, each (neurons, its own activation)
 layers_strategy = st.lists(st.tuples(st.integers(1, MAX_NEURONS), st.sampled_from(

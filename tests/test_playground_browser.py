@@ -205,3 +205,20 @@ def test_layer_2_gets_its_own_activation_kept_in_the_link(page, browser):
                            timeout=WAIT_MS)  # fmt: skip
     wait_idle(page)
     assert page.input_value("#activation-1") == "sigmoid"
+
+
+def test_discretize_output_paints_the_map_in_the_predicted_class_only(page):
+    """TensorFlow Playground's "Discretize output": the output picture loses its shades of
+    confidence and keeps two colours (one output's sign), kept in the link."""
+    wait_idle(page)
+    colours = """() => {
+        const c = window.playground.frame.outputPicture, d = c.getContext('2d')
+            .getImageData(0, 0, c.width, c.height).data, seen = new Set();
+        for (let i = 0; i < d.length; i += 4) seen.add(d[i] + ',' + d[i + 1] + ',' + d[i + 2]);
+        return seen.size; }"""
+    assert page.evaluate(colours) > 2  # shades of orange, white and blue
+    page.check("#discretize")
+    page.wait_for_function("location.hash.includes('discretize=1')", timeout=WAIT_MS)
+    page.wait_for_function(f"({colours})() <= 2", timeout=WAIT_MS)
+    page.uncheck("#discretize")  # and back: the shades return
+    page.wait_for_function(f"({colours})() > 2", timeout=WAIT_MS)

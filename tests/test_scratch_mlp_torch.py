@@ -9,7 +9,7 @@ torch = pytest.importorskip("torch")
 nn = torch.nn
 
 TORCH_ACT = {"relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "tanh": nn.Tanh,
-             "sigmoid": nn.Sigmoid, "gelu": nn.GELU}
+             "sigmoid": nn.Sigmoid, "gelu": nn.GELU, "linear": nn.Identity}
 
 
 def _torch_twin(net: MLP):

@@ -287,6 +287,17 @@ def gelu_grad(z, approximate: str = "none") -> np.ndarray:
     raise ValueError(f"approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
+def identity(z) -> np.ndarray:
+    """``f(z) = z``: no non-linearity (TensorFlow Playground's "Linear"). A network of such
+    layers is one affine map, however deep: ``W₂(W₁x + b₁) + b₂ = (W₂W₁)x + (W₂b₁ + b₂)``."""
+    return _float_array(z)
+
+
+def identity_grad(z) -> np.ndarray:
+    """Derivative of :func:`identity`: 1 everywhere."""
+    return np.ones_like(_float_array(z))
+
+
 class Activation(NamedTuple):
     """An activation ``f`` with its derivative ``df``, both elementwise on the pre-activation z,
     and ``module``, the name of PyTorch's (and ``groundup.nn``'s) layer that applies it."""
@@ -304,6 +315,7 @@ ACTIVATIONS: dict[str, Activation] = {
     "tanh": Activation(tanh, tanh_grad, "Tanh"),
     "sigmoid": Activation(sigmoid, sigmoid_grad, "Sigmoid"),
     "gelu": Activation(gelu, gelu_grad, "GELU"),
+    "linear": Activation(identity, identity_grad, "Identity"),
 }
 
 

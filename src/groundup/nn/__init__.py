@@ -8,7 +8,16 @@
 """
 
 from groundup.nn import functional, init, utils
-from groundup.nn.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from groundup.nn.activation import (
+    GELU,
+    Identity,
+    LeakyReLU,
+    LogSoftmax,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Tanh,
+)
 from groundup.nn.container import ModuleDict, ModuleList, Sequential
 from groundup.nn.conv import AvgPool2d, Conv2d, MaxPool2d
 from groundup.nn.linear import Dropout, Embedding, Flatten, Linear
@@ -20,7 +29,7 @@ from groundup.nn.parameter import Parameter
 __all__ = [
     "Module", "Parameter", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "Embedding", "Flatten",
     "Dropout", "LayerNorm", "Sequential", "ModuleList", "ModuleDict",
-    "ReLU", "LeakyReLU", "GELU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax",
+    "Identity", "ReLU", "LeakyReLU", "GELU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax",
     "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "MSELoss", "functional",
     "init", "utils",
 ]

@@ -7,6 +7,13 @@ from groundup.nn import functional as F
 from groundup.nn.module import Module
 
 
+class Identity(Module):
+    """``x``, unchanged (PyTorch's ``nn.Identity``; the "linear" activation)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x
+
+
 class ReLU(Module):
     """``max(x, 0)``."""
 

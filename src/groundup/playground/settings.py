@@ -54,6 +54,7 @@ class Settings:
     optimizer: str = "sgd"
     engine: str = "autograd"
     show_test: bool = False
+    discretize: bool = False  # the output heat-map in the predicted class's colour only
 
     def __post_init__(self):  # one activation per hidden layer, the last one's for new layers
         n, acts = len(self.hidden), tuple(self.activations)
@@ -138,6 +139,7 @@ FIELDS = {
     "optimizer": (str, _choice(OPTIMIZERS)),
     "engine": (str, _choice(ENGINES)),
     "show_test": (bool, lambda name, v: v),
+    "discretize": (bool, lambda name, v: v),
 }
 assert set(FIELDS) == {f.name for f in fields(Settings)}
 # keys read but not kept: older links' single activation, for every hidden layer

@@ -10,7 +10,7 @@ const CHOICES = {
   optimizer: ["sgd", "momentum", "adam"],
   engine: ["scratch", "autograd", "torch"],
 };
-const ACTIVATIONS = ["relu", "leaky_relu", "tanh", "sigmoid", "gelu"];
+const ACTIVATIONS = ["relu", "leaky_relu", "tanh", "sigmoid", "gelu", "linear"];
 const MIXED = "(per layer)";  // the all-layers select when the layers differ
 const DATASETS = {
   classification: ["circle", "xor", "gauss", "spiral", "moons"],
@@ -111,6 +111,7 @@ function showControls() {
   }
   $("classes").disabled = !["gauss", "spiral"].includes(s.dataset);
   $("show_test").checked = s.show_test;
+  $("discretize").checked = s.discretize;
   $("layer-count").textContent = s.hidden.length;
   $("layer-controls").innerHTML = s.hidden.map((n, i) =>
     `<span>layer ${i + 1}: <button data-layer="${i}" data-d="1">+</button>` +
@@ -135,6 +136,11 @@ for (const id of ["classes", "train_percent", "noise", "batch_size", "points"]) 
   $(id).onchange = (e) => change({ [id]: Number(e.target.value) });
 }
 $("show_test").onchange = (e) => change({ show_test: e.target.checked });
+$("discretize").onchange = (e) => {
+  change({ discretize: e.target.checked });
+  state.settings.discretize = e.target.checked;  // redraw now; the server echoes it back
+  if (state.frame) draw();
+};
 $("play").onclick = () => send({ type: state.playing ? "pause" : "play" });
 $("step").onclick = () => send({ type: "step" });
 $("reset").onclick = () => send({ type: "reset" });
@@ -228,8 +234,21 @@ const classFill = (bytes, planes) => (px, n) => {
     px[4 * i + 2] = 255 + (b - 255) * sure; px[4 * i + 3] = 160;
   }
 };
+// "Discretize output": each pixel in its predicted class's colour at full strength, the map
+// without the shades of confidence (a sign for one output, the most probable class for several)
+function discrete(bytes, planes, n) {
+  if (!planes) return bytes.map((b) => (b >= 128 ? 255 : 0));  // value >= 0 -> +1, else -1
+  const out = new Uint8Array(bytes.length);
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let k = 1; k < planes; k++) if (bytes[k * n + i] > bytes[best * n + i]) best = k;
+    out[best * n + i] = 255;
+  }
+  return out;
+}
 function outputPicture(f) {
-  const bytes = decode(f.output);
+  let bytes = decode(f.output);
+  if (state.settings?.discretize) bytes = discrete(bytes, f.planes, f.resolution * f.resolution);
   return picture("output", f.resolution, f.planes ? classFill(bytes, f.planes) : signedFill(bytes));
 }
 const featureCache = {};
