@@ -32,7 +32,7 @@ def standing_still(cls, **kw):
     return cls(solver="sgd", momentum=0.0, learning_rate_init=1e-30, shuffle=False, **kw)
 
 
-@pytest.mark.parametrize("activation", ["relu", "tanh", "logistic"])
+@pytest.mark.parametrize("activation", ["relu", "tanh", "logistic", "identity"])
 @pytest.mark.parametrize("hidden", [(), (7,), (9, 5)])
 def test_glorot_init_is_sklearns(activation, hidden):
     """Same random_state, same initial weights: scikit-learn's, rounded to float32 (its

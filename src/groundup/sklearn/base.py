@@ -36,7 +36,7 @@ from groundup.train.threads import blas_threads
 __all__ = ["NetworkClassifier"]
 
 #: scikit-learn's activation names that groundup spells otherwise.
-SKLEARN_ACTIVATIONS = {"logistic": "sigmoid"}
+SKLEARN_ACTIVATIONS = {"logistic": "sigmoid", "identity": "linear"}
 
 
 class NetworkClassifier(ClassifierMixin, BaseEstimator):
@@ -44,7 +44,8 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
     (``_spec``) and how inputs become rows (``_rows``)."""
 
     _parameter_constraints: dict = {
-        "activation": [StrOptions({"relu", "tanh", "logistic", "sigmoid", "leaky_relu", "gelu"})],
+        "activation": [StrOptions({"relu", "tanh", "logistic", "sigmoid", "leaky_relu", "gelu",
+                                   "identity", "linear"})],
         "solver": [StrOptions({"sgd", "adam"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
