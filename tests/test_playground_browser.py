@@ -211,14 +211,17 @@ def test_discretize_output_paints_the_map_in_the_predicted_class_only(page):
     """TensorFlow Playground's "Discretize output": the output picture loses its shades of
     confidence and keeps two colours (one output's sign), kept in the link."""
     wait_idle(page)
+    # the colours of the output picture; null until a new frame's picture is drawn (a frame
+    # arrives before the animation frame that draws it)
     colours = """() => {
-        const c = window.playground.frame.outputPicture, d = c.getContext('2d')
-            .getImageData(0, 0, c.width, c.height).data, seen = new Set();
+        const c = window.playground.frame && window.playground.frame.outputPicture;
+        if (!c) return null;
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data, seen = new Set();
         for (let i = 0; i < d.length; i += 4) seen.add(d[i] + ',' + d[i + 1] + ',' + d[i + 2]);
         return seen.size; }"""
     assert page.evaluate(colours) > 2  # shades of orange, white and blue
     page.check("#discretize")
     page.wait_for_function("location.hash.includes('discretize=1')", timeout=WAIT_MS)
-    page.wait_for_function(f"({colours})() <= 2", timeout=WAIT_MS)
+    page.wait_for_function(f"(n => n !== null && n <= 2)(({colours})())", timeout=WAIT_MS)
     page.uncheck("#discretize")  # and back: the shades return
-    page.wait_for_function(f"({colours})() > 2", timeout=WAIT_MS)
+    page.wait_for_function(f"(n => n !== null && n > 2)(({colours})())", timeout=WAIT_MS)
