@@ -97,13 +97,6 @@ class AutogradEngine(Engine):
         self.steps += 1
         return float(loss.data), self.count_correct(z.data, yb)
 
-    def set_lr(self, lr):
-        for group in self.optimizer.param_groups:
-            group["lr"] = lr
-
-    def set_weight_decay(self, decay):
-        self.optimizer.param_groups[0]["weight_decay"] = float(decay)
-
     def loss_and_grads(self, x, y):
         loss = self._loss(self.model(Tensor(self.inputs(x))), np.asarray(y))
         self.model.zero_grad()

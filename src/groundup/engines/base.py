@@ -121,13 +121,6 @@ class Engine(ABC):
         ``g = (1/N) sum_r g_r``."""
         self.average = average
 
-    def set_weight_decay(self, decay: float) -> None:
-        """From the next step on, decay the first parameter group of
-        :meth:`OptimizerSpec.groups` (every parameter, or the weights alone when the spec keeps
-        the biases apart) by ``decay``: scikit-learn's ``alpha / len(batch)`` changes on an
-        epoch's last, smaller batch."""
-        raise GroundupError(f"the {self.name} engine cannot change its weight decay")
-
     def average_grads(self, grads: Iterable[np.ndarray]) -> None:
         """Called by ``train_step`` between backward and the update with the live gradient
         arrays; a no-op in one process."""
@@ -141,10 +134,19 @@ class Engine(ABC):
         Returns ``(mean loss before the update, number of correctly classified examples)``.
         """
 
-    @abstractmethod
     def set_lr(self, lr: float) -> None:
-        """Step with learning rate ``lr`` from now on, in every parameter group (what a
-        PyTorch scheduler writes into ``optimizer.param_groups[i]["lr"]``)."""
+        """Step with learning rate ``lr`` from now on, in every parameter group: what a PyTorch
+        scheduler writes into ``optimizer.param_groups[i]["lr"]`` (``groundup.optim`` and
+        ``torch.optim`` optimizers alike; the scratch engine overrides it)."""
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+
+    def set_weight_decay(self, decay: float) -> None:
+        """From the next step on, decay the first parameter group of
+        :meth:`OptimizerSpec.groups` (every parameter, or the weights alone when the spec keeps
+        the biases apart) by ``decay``: scikit-learn's ``alpha / len(batch)`` changes on an
+        epoch's last, smaller batch."""
+        self.optimizer.param_groups[0]["weight_decay"] = float(decay)
 
     @abstractmethod
     def loss_and_grads(self, x: np.ndarray, y: np.ndarray) -> tuple[float, dict[str, np.ndarray]]:

@@ -146,13 +146,6 @@ class TorchEngine(Engine):
         self.steps += 1
         return loss.item(), self.count_correct(z.detach().cpu().numpy(), yb)
 
-    def set_lr(self, lr):
-        for group in self.optimizer.param_groups:
-            group["lr"] = lr
-
-    def set_weight_decay(self, decay):
-        self.optimizer.param_groups[0]["weight_decay"] = float(decay)
-
     def loss_and_grads(self, x, y):
         loss = self._loss(self.model(self._tensor(x)), self._labels(y))
         self.model.zero_grad(set_to_none=True)

@@ -38,6 +38,7 @@ from groundup.nn.loss_functions import (  # noqa: F401 - re-exported
     mse_loss,
     nll_loss,
 )
+from groundup.numerics import times_weight
 
 
 def _dtype_error(x: np.ndarray, W: np.ndarray) -> DTypeError:
@@ -46,13 +47,6 @@ def _dtype_error(x: np.ndarray, W: np.ndarray) -> DTypeError:
         f"linear: the input is {x.dtype} but the weight is {W.dtype}; convert the input first "
         f"({fix}, or X.astype(np.{W.dtype}) for an array)"
     )
-
-
-def _times_weight(g: np.ndarray, W: np.ndarray) -> np.ndarray:
-    """``g W`` for g (n, out), W (out, in). With one output it is an outer product, each entry
-    one rounded product, computed as a broadcast (BLAS's GEMM with an inner size of 1 is three
-    times slower; the numbers are the same)."""
-    return g * W if W.shape[0] == 1 else np.dot(g, W)
 
 
 def _shape_error(x: np.ndarray, W: np.ndarray) -> ShapeError:
@@ -100,7 +94,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         g2 = g if batched else g.reshape(-1, g.shape[-1])  # (n, out), n = all leading axes
         gx = None
         if x.requires_grad:
-            gx = _times_weight(g2, W)
+            gx = times_weight(g2, W)
             if not batched:
                 gx = gx.reshape(xd.shape)
         # the parameters' gradients straight into their homes, if a flat optimizer gave them

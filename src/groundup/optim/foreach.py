@@ -15,7 +15,8 @@ optimizer step on a small network. Flat, they are paid once per group.
 and hands each parameter's state dict *views* of it, so per-parameter state (checkpoints,
 ``optimizer_state()``) reads as before. The parameters themselves are used in place when they
 lie one after another in one buffer (as :class:`groundup.scratch.Sequential` stores them), else
-they are gathered and written back.
+they are gathered and written back. (:mod:`groundup.optim.flat` is the same idea for the
+autograd engine's Tensor parameters, with gradients written in place by ``F.linear``.)
 """
 
 from __future__ import annotations

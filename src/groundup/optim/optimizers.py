@@ -23,7 +23,7 @@ import numpy as np
 
 from groundup.errors import GroundupError
 from groundup.optim import rules
-from groundup.optim.flat import FlatGroup
+from groundup.optim.flat import FlatParameters
 
 
 class Optimizer:
@@ -165,14 +165,14 @@ class SGD(Optimizer):
                  flat: bool = False):
         rules.check_sgd(lr, momentum, dampening, nesterov, weight_decay)
         self.flat = flat
-        self._flat_groups: list[FlatGroup | None] = []  # one per param group
+        self._flat_groups: list[FlatParameters | None] = []  # one per param group
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov,
                                       maximize=maximize))
 
     def add_param_group(self, group: dict) -> None:
         super().add_param_group(group)
-        self._flat_groups.append(FlatGroup.of(self.param_groups[-1]["params"]) if self.flat
+        self._flat_groups.append(FlatParameters.of(self.param_groups[-1]["params"]) if self.flat
                                  else None)
 
     def step(self) -> None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from groundup.numerics import ACTIVATIONS
+from groundup.numerics import ACTIVATIONS, times_weight
 from groundup.scratch import conv
 
 __all__ = ["LAYERS", "Activation", "Dropout", "Flatten", "Linear"]
@@ -51,8 +51,7 @@ class Linear:
         self.grads = {"weight": dZ.T @ self._X, "bias": dZ.sum(axis=0)}  # (n_out, n_in), (n_out,)
         if not input_grad:
             return None
-        W = self.params["weight"]  # one output: an outer product, faster as a broadcast
-        return dZ * W if W.shape[0] == 1 else dZ @ W
+        return times_weight(dZ, self.params["weight"])  # dZ W
 
 
 class Activation:

@@ -74,6 +74,10 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
             if name != "self":
                 setattr(self, name, value)
 
+    def _activation(self) -> str:
+        """``activation`` in groundup's spelling (scikit-learn's ``logistic`` is ``sigmoid``)."""
+        return SKLEARN_ACTIVATIONS.get(self.activation, self.activation)
+
     # -- what subclasses provide -------------------------------------------------------------------
     def _spec(self, input_shape: tuple[int, ...], n_classes: int) -> ModelSpec:
         raise NotImplementedError
@@ -204,8 +208,7 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
             nesterov=bool(self.nesterovs_momentum and self.solver == "sgd" and self.momentum > 0),
         )
         if self.init == "glorot":
-            activation = SKLEARN_ACTIVATIONS.get(self.activation, self.activation)
-            state = glorot_state(spec, self._seed, activation)
+            state = glorot_state(spec, self._seed, self._activation())
         else:
             state = spec.init_state(self._seed)
         try:

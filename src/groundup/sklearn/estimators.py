@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_array, validate_data
 
 from groundup import models
 from groundup.errors import GroundupError
-from groundup.sklearn.base import SKLEARN_ACTIVATIONS, NetworkClassifier
+from groundup.sklearn.base import NetworkClassifier
 
 __all__ = ["CNNClassifier", "MLPClassifier"]
 
@@ -119,9 +119,8 @@ class MLPClassifier(NetworkClassifier):
         if not hidden:
             name = "logistic" if n_classes == 2 else "softmax"
             return _spec_or_value_error(models.build, name, input_shape, n_classes)
-        activation = SKLEARN_ACTIVATIONS.get(self.activation, self.activation)
         return _spec_or_value_error(models.build, "mlp", input_shape, n_classes, hidden=hidden,
-                                    activation=activation)  # fmt: skip
+                                    activation=self._activation())  # fmt: skip
 
     def _rows(self, X, reset):
         X = validate_data(self, X, reset=reset, dtype=_FLOATS)
@@ -175,10 +174,9 @@ class CNNClassifier(NetworkClassifier):
                 f"{len(channels)} pooling blocks need images of at least {side}x{side}, got "
                 f"{input_shape[1]}x{input_shape[2]} (from {self.n_features_in_} feature(s)); "
                 f"give fewer channels or larger images")
-        activation = SKLEARN_ACTIVATIONS.get(self.activation, self.activation)
         return _spec_or_value_error(models.build, "cnn", input_shape, n_classes,
                                     channels=channels, kernel_size=int(self.kernel_size),
-                                    activation=activation)  # fmt: skip
+                                    activation=self._activation())  # fmt: skip
 
     def _rows(self, X, reset):
         if getattr(X, "ndim", 2) in (3, 4):  # images
