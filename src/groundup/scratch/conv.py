@@ -29,7 +29,9 @@ by 180°. In matrices, with im2col's columns (see :mod:`groundup.im2col`)::
     Y = W₂ cols + b;    dW₂ = Δ colsᵀ;    db = Δ 1;    dXp = col2im(W₂ᵀ Δ)
 
 which are a Linear layer's three formulas, with the windows as the examples; col2im adds each
-column's entries back into the pixels they were read from.
+column's entries back into the pixels they were read from. :mod:`groundup.conv_gemm` computes
+these four products (for autograd's ``conv2d`` too) band by band of output rows, in a layout that
+keeps NumPy's copies long; :func:`groundup.im2col.im2col` is the one-matrix form.
 
 **MaxPool2d.** ``Y[n,c,i,j] = max_{p,q} Xp[n,c, i·s+p, j·s+q]`` (padding −∞). Only the maximum
 moves Y, so ``dX[winner] += δ[n,c,i,j]`` and every other pixel of the window gets 0. With ties
@@ -49,20 +51,20 @@ import math
 
 import numpy as np
 
+from groundup.conv_gemm import conv2d_backward, conv2d_forward
 from groundup.errors import DataError, ShapeError
 from groundup.im2col import (
     check_conv,
-    col2im,
-    im2col,
     output_hw,
-    overlapping,
-    pad,
     pair,
     pool_arguments,
     pool_geometry,
-    unpad,
-    window,
-    window_count,
+)
+from groundup.pooling import (
+    avg_pool_backward,
+    avg_pool_forward,
+    max_pool_backward,
+    max_pool_forward,
 )
 
 
@@ -109,22 +111,13 @@ class Conv2d:
         self.params = {name: np.array(state[name], copy=True) for name in self.params}
 
     def forward(self, X) -> np.ndarray:
-        """Y of shape (N, O, H_out, W_out); caches the columns of X for backward."""
+        """Y of shape (N, O, H_out, W_out); caches the padded X for backward."""
         X = np.asarray(X)
         W = self.params["weight"]
         check_conv(X.shape, W.shape, "Conv2d")
         X = X.astype(W.dtype, copy=False)
-        out_hw = output_hw(X.shape, self.kernel_size, self.stride, self.padding, "Conv2d")
-        Xp = pad(X, self.padding)
-        cols = im2col(Xp, self.kernel_size, self.stride, out_hw)  # (C·kH·kW, N·Ho·Wo)
-        W2 = W.reshape(self.out_channels, -1)  # (O, C·kH·kW)
-        Z = (W2 @ cols).reshape(self.out_channels, len(X), *out_hw)  # (O, N, Ho, Wo)
-        Y = np.empty((len(X), self.out_channels, *out_hw), dtype=W.dtype)
-        if "bias" in self.params:
-            np.add(Z.transpose(1, 0, 2, 3), self.params["bias"][:, None, None], out=Y)
-        else:
-            np.copyto(Y, Z.transpose(1, 0, 2, 3))
-        self._cache = (cols, Xp.shape, out_hw)
+        output_hw(X.shape, self.kernel_size, self.stride, self.padding, "Conv2d")  # it fits
+        Y, self._cache = conv2d_forward(X, W, self.params.get("bias"), self.stride, self.padding)
         return Y
 
     def backward(self, dY: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
@@ -134,18 +127,12 @@ class Conv2d:
         """
         if self._cache is None:
             raise RuntimeError("call forward() before backward()")
-        cols, padded_shape, out_hw = self._cache
-        W2 = self.params["weight"].reshape(self.out_channels, -1)
-        delta = dY.transpose(1, 0, 2, 3).reshape(self.out_channels, -1)  # Δ (O, N·Ho·Wo)
-        self.dW = (delta @ cols.T).reshape(self.params["weight"].shape)  # Δ colsᵀ
+        dX, self.dW, db = conv2d_backward(dY, self._cache, self.params["weight"], self.stride,
+                                          self.padding, input_grad, "bias" in self.params)
         self.grads = {"weight": self.dW}
-        if "bias" in self.params:
-            self.db = delta.sum(axis=1)  # Δ 1
-            self.grads["bias"] = self.db
-        if not input_grad:
-            return None
-        dXp = col2im(W2.T @ delta, padded_shape, self.kernel_size, self.stride, out_hw)
-        return unpad(dXp, self.padding)
+        if db is not None:
+            self.db = self.grads["bias"] = db
+        return dX
 
     def __repr__(self) -> str:
         return (f"Conv2d({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size},"
@@ -170,9 +157,6 @@ class _Pool:
                             "them first (X.astype(np.float32) / 255 for pixels)")
         return pool_geometry(X.shape, self.kernel_size, self.stride, self.padding, self.kind)[3]
 
-    def _offsets(self) -> list[tuple[int, int]]:
-        return [(p, q) for p in range(self.kernel_size[0]) for q in range(self.kernel_size[1])]
-
     def _cached(self) -> tuple:
         if self._cache is None:
             raise RuntimeError("call forward() before backward()")
@@ -194,31 +178,15 @@ class MaxPool2d(_Pool):
     kind = "MaxPool2d"
 
     def forward(self, X) -> np.ndarray:
-        """Y of shape (N, C, H_out, W_out); caches the padded X and Y."""
+        """Y of shape (N, C, H_out, W_out); caches which pixel won each window."""
         X = np.asarray(X)
         out_hw = self._geometry(X)
-        Xp = pad(X, self.padding, -np.inf)
-        Y = window(Xp, 0, 0, self.stride, out_hw).copy()
-        for p, q in self._offsets()[1:]:
-            np.maximum(Y, window(Xp, p, q, self.stride, out_hw), out=Y)
-        self._cache = (Xp, Y, out_hw)
+        Y, self._cache = max_pool_forward(X, self.kernel_size, self.stride, self.padding, out_hw)
         return Y
 
     def backward(self, dY: np.ndarray) -> np.ndarray:
         """dE/dX: δ at each window's first maximum, 0 elsewhere."""
-        Xp, Y, out_hw = self._cached()
-        dXp = np.zeros_like(Xp)
-        unclaimed = np.ones(Y.shape, dtype=bool)  # windows whose maximum is still to be found
-        for p, q in self._offsets():  # row-major: the first maximum claims the window
-            winner = window(Xp, p, q, self.stride, out_hw) == Y
-            winner &= unclaimed
-            unclaimed &= ~winner
-            seen = window(dXp, p, q, self.stride, out_hw)
-            if overlapping(self.kernel_size, self.stride):
-                seen += dY * winner
-            else:  # each pixel is in one window at most: assign instead of add
-                np.multiply(dY, winner, out=seen)
-        return unpad(dXp, self.padding)
+        return max_pool_backward(dY, self._cached())
 
 
 class AvgPool2d(_Pool):
@@ -239,28 +207,10 @@ class AvgPool2d(_Pool):
         """Y of shape (N, C, H_out, W_out); caches the shapes and the divisor k."""
         X = np.asarray(X)
         out_hw = self._geometry(X)
-        Xp = pad(X, self.padding)
-        Y = window(Xp, 0, 0, self.stride, out_hw).copy()
-        for p, q in self._offsets()[1:]:
-            Y += window(Xp, p, q, self.stride, out_hw)
-        if self.count_include_pad:
-            k = self.kernel_size[0] * self.kernel_size[1]
-        else:  # (H_out, W_out) real pixels per window
-            k = window_count(X.shape, self.kernel_size, self.stride, self.padding,
-                             out_hw).astype(Y.dtype)
-        Y /= k
-        self._cache = (Xp.shape, Xp.dtype, k, out_hw)
+        Y, self._cache = avg_pool_forward(X, self.kernel_size, self.stride, self.padding, out_hw,
+                                          self.count_include_pad)
         return Y
 
     def backward(self, dY: np.ndarray) -> np.ndarray:
         """dE/dX: every pixel gets δ / k from each window that holds it."""
-        padded_shape, dtype, k, out_hw = self._cached()
-        share = dY / k
-        dXp = np.zeros(padded_shape, dtype=dtype)
-        for p, q in self._offsets():
-            seen = window(dXp, p, q, self.stride, out_hw)
-            if overlapping(self.kernel_size, self.stride):
-                seen += share
-            else:
-                seen[...] = share
-        return unpad(dXp, self.padding)
+        return avg_pool_backward(dY, self._cached())
