@@ -4,6 +4,7 @@ cutting the output into bands; and the memory orders it hands on: its output in 
 order, the input gradient in the input's, the pools' output in their input's."""
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -90,20 +91,30 @@ def _memory_order(a: np.ndarray) -> tuple:
     return tuple(np.argsort([-s for s in a.strides], kind="stable"))
 
 
-def test_output_lies_in_the_gemm_order_and_the_input_gradient_in_the_inputs():
+@pytest.mark.parametrize("C, order", [(3, (1, 2, 3, 0)), (8, (2, 3, 0, 1))])
+def test_output_lies_in_the_gemm_order_and_the_input_gradient_in_the_inputs(C, order):
+    # 3 channels x 3x3 = 27 rows of cols: Y = W2 cols, lying as (O, H, W, N); 8 x 3x3 = 72 rows
+    # (> PIXEL_MAJOR_FROM): Y computed as its transpose, lying as (H, W, N, O)
     rng = np.random.default_rng(1)
-    X = rng.standard_normal((4, 3, 6, 6))
-    Wt = rng.standard_normal((5, 3, 3, 3))
+    X = rng.standard_normal((4, C, 6, 6))
+    Wt = rng.standard_normal((5, C, 3, 3))
     Y, saved = conv2d_forward(X, Wt, None, (1, 1), (1, 1))
-    assert Y.shape == (4, 5, 6, 6) and _memory_order(Y) == (2, 3, 0, 1)  # (H, W, N, O)
+    assert Y.shape == (4, 5, 6, 6) and _memory_order(Y) == order
     np.testing.assert_allclose(Y, conv2d_naive(X, Wt, np.zeros(5), (1, 1), (1, 1)), **EXACT)
-    dX, _, _ = conv2d_backward(np.ones(Y.shape), saved, Wt, (1, 1), (1, 1))
+    dY = rng.standard_normal(Y.shape)  # NCHW: copied to the order backward reads
+    dX, dW, db = conv2d_backward(dY, saved, Wt, (1, 1), (1, 1))
     assert dX.flags.c_contiguous  # X was NCHW
+    loops = conv2d_backward_naive(dY, X, Wt, (1, 1), (1, 1))
+    for got, want in zip((dX, dW, db), loops, strict=True):
+        np.testing.assert_allclose(got, want, **EXACT)
+    dY_like_Y = np.empty_like(Y)  # δ in Y's own order: used without a copy
+    dY_like_Y[...] = dY
     X_hwnc = np.ascontiguousarray(X.transpose(2, 3, 0, 1)).transpose(2, 3, 0, 1)
     _, saved = conv2d_forward(X_hwnc, Wt, None, (1, 1), (1, 1))
-    dX_hwnc, _, _ = conv2d_backward(np.ones(Y.shape), saved, Wt, (1, 1), (1, 1))
+    dX_hwnc, dW_hwnc, _ = conv2d_backward(dY_like_Y, saved, Wt, (1, 1), (1, 1))
     assert _memory_order(dX_hwnc) == (2, 3, 0, 1)
     np.testing.assert_allclose(dX_hwnc, dX, **EXACT)
+    np.testing.assert_allclose(dW_hwnc, dW, **EXACT)
 
 
 def test_max_pool_keeps_its_inputs_memory_order_and_values():

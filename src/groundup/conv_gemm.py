@@ -31,7 +31,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from groundup.im2col import output_hw
 
-BAND_BYTES = 3 << 19  # one band's columns: 1.5 MB, three quarters of a core's L2 here
+PIXEL_MAJOR_FROM = 64  # rows of cols (C·kH·kW) above which Y is computed as its transpose
+BAND_BYTES = 3 << 20  # one band's columns: 3 MB, a row of output pixels of mnist-cnn's second layer
 
 
 def to_chwn(x: np.ndarray, padding: tuple) -> np.ndarray:
@@ -110,24 +111,35 @@ def conv2d_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, s
     :func:`conv2d_backward` needs. x (N, C, H, W), weight (O, C, kH, kW), bias (O,); ``budget``
     is the bands' size in bytes (:func:`bands`).
 
-    The product is computed as its transpose, Yᵀ = colsᵀ · W₂ᵀ, one band of rows at a time
-    (this orientation measured 25% quicker in OpenBLAS on the bands of a 32 → 64 channel layer),
-    so Y lies in memory as (H_out, W_out, N, O). Y is returned as an (N, O, H_out, W_out) view
-    of it, not copied to NCHW: NumPy's elementwise and window operations after it follow any
-    memory order (PyTorch's ``channels_last`` is the same idea), and the next convolution reads
-    it in one copy."""
+    The product is computed one band of columns at a time, written where the next layer reads
+    it best. A layer with many rows in cols (C·kH·kW > ``PIXEL_MAJOR_FROM``) computes it as its
+    transpose, Yᵀ = colsᵀ · W₂ᵀ (this orientation measured 25% quicker in OpenBLAS on the bands of
+    a 32 → 64 channel layer), so Y lies in memory as (H_out, W_out, N, O); a layer with few (a
+    first layer, whose GEMM is bound by its output's memory either way) as Y = W₂ · cols, so Y
+    lies as (O, H_out, W_out, N): what the next convolution's :func:`to_chwn` copies without
+    transposing. Y is returned as an (N, O, H_out, W_out) view of it, not copied to NCHW: NumPy's
+    elementwise and window operations after it follow any memory order (PyTorch's
+    ``channels_last`` is the same idea)."""
     kernel = weight.shape[2:]
     Ho, Wo = output_hw(x.shape, kernel, stride, padding, "conv2d")
     N, O = x.shape[0], weight.shape[0]
     W2 = weight.reshape(O, -1)  # (O, C·kH·kW)
     xt = to_chwn(x, padding)
-    Yt = np.empty((Ho * Wo * N, O), dtype=weight.dtype)  # (Ho, Wo, N, O)
+    pixel_major = W2.shape[1] > PIXEL_MAJOR_FROM
+    Y = np.empty((Ho * Wo * N, O) if pixel_major else (O, Ho * Wo * N), dtype=weight.dtype)
     for band in bands((Ho, Wo), W2.shape[1] * N * weight.itemsize, budget):
-        np.matmul(band_columns(xt, kernel, stride, band).T, W2.T,
-                  out=Yt[band.columns(Wo, N)])
+        cols = band_columns(xt, kernel, stride, band)
+        if pixel_major:
+            np.matmul(cols.T, W2.T, out=Y[band.columns(Wo, N)])
+        else:
+            np.matmul(W2, cols, out=Y[:, band.columns(Wo, N)])
+    if pixel_major:
+        if bias is not None:
+            Y += bias
+        return Y.reshape(Ho, Wo, N, O).transpose(2, 3, 0, 1), (xt, x)
     if bias is not None:
-        Yt += bias
-    return Yt.reshape(Ho, Wo, N, O).transpose(2, 3, 0, 1), (xt, x)
+        Y += bias[:, None]
+    return Y.reshape(O, Ho, Wo, N).transpose(3, 0, 1, 2), (xt, x)
 
 
 def conv2d_backward(dY: np.ndarray, saved: tuple, weight: np.ndarray, stride: tuple,
@@ -136,13 +148,17 @@ def conv2d_backward(dY: np.ndarray, saved: tuple, weight: np.ndarray, stride: tu
     """``(dX, dW, db)`` from δ = dL/dY (N, O, H_out, W_out) and the forward's ``saved``:
     dW₂ = Δ · colsᵀ, db = Δ · 1 and dX = col2im(W₂ᵀ · Δ) without its border, in the memory
     order of the forward's input. ``dX`` is None unless ``input_grad``, ``db`` None unless
-    ``bias_grad``. Δ is read as Δᵀ (pixels, O), the order in which the forward wrote Y (no
-    copy when δ kept it)."""
+    ``bias_grad``. Δ is used as Δᵀ (pixels, O), a view when δ lies in either order the forward
+    writes Y in, else a copy."""
     xt, x = saved
     kernel = weight.shape[2:]
     N, O, Ho, Wo = dY.shape
     W2 = weight.reshape(O, -1)
-    delta_t = np.ascontiguousarray(dY.transpose(2, 3, 0, 1)).reshape(-1, O)  # Δᵀ ((i, j, n), O)
+    by_channel = dY.transpose(1, 2, 3, 0)  # (O, i, j, n)
+    if by_channel.flags.c_contiguous:  # δ lies as (O, Ho, Wo, N): Δᵀ is a transposed view
+        delta_t = by_channel.reshape(O, -1).T
+    else:  # Δᵀ ((i, j, n), O), a view if δ lies as (Ho, Wo, N, O)
+        delta_t = np.ascontiguousarray(dY.transpose(2, 3, 0, 1)).reshape(-1, O)
     gxt = np.zeros_like(xt) if input_grad else None
     dW2t = np.zeros_like(W2.T)  # dW₂ᵀ = cols · Δᵀ (C·kH·kW, O)
     for band in bands((Ho, Wo), W2.shape[1] * N * weight.itemsize, budget):
