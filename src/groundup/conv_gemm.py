@@ -36,10 +36,13 @@ BAND_BYTES = 3 << 20  # one band's columns: 3 MB, a row of output pixels of mnis
 
 
 def to_chwn(x: np.ndarray, padding: tuple) -> np.ndarray:
-    """Images (N, C, H, W) as (C, H + 2p_h, W + 2p_w, N), zero-padded: one copy."""
+    """Images (N, C, H, W) as (C, H + 2p_h, W + 2p_w, N), zero-padded: one copy (and zeros
+    written to the border only)."""
     N, C, H, W = x.shape
     ph, pw = padding
-    xt = np.zeros((C, H + 2 * ph, W + 2 * pw, N), dtype=x.dtype)
+    xt = np.empty((C, H + 2 * ph, W + 2 * pw, N), dtype=x.dtype)
+    xt[:, :ph] = xt[:, ph + H:] = 0
+    xt[:, ph:ph + H, :pw] = xt[:, ph:ph + H, pw + W:] = 0
     xt[:, ph:ph + H, pw:pw + W] = x.transpose(1, 2, 3, 0)
     return xt
 
@@ -77,17 +80,25 @@ def bands(out_hw: tuple, pixel_bytes: int, budget: int | None = None) -> list[Ba
     return [Band(i, i + 1, cuts[k], cuts[k + 1]) for i in range(Ho) for k in range(parts)]
 
 
-def band_columns(xt: np.ndarray, kernel: tuple, stride: tuple, band: Band) -> np.ndarray:
-    """im2col of the band's output pixels: (C·kH·kW, pixels·N), columns (i, j, n).
+def band_columns(xt: np.ndarray, kernel: tuple, stride: tuple, band: Band,
+                 ones: bool = False) -> np.ndarray:
+    """im2col of the band's output pixels: (C·kH·kW, pixels·N), columns (i, j, n); with
+    ``ones``, one more row of ones, so that a bias column in W₂ adds the bias inside the GEMM
+    (and Δ · colsᵀ's last column is db = Δ · 1) instead of in a pass of its own.
 
     ``cols[(c, p, q), (i, j, n)] = xt[c, i·s_h + p, j·s_w + q, n]``, from one strided view of the
-    padded input pixels the band reads, then one contiguous copy.
+    padded input pixels the band reads, then one copy.
     """
     (kH, kW), (sh, sw) = kernel, stride
     seen = xt[:, band.i0 * sh:(band.i1 - 1) * sh + kH, band.j0 * sw:(band.j1 - 1) * sw + kW]
     windows = sliding_window_view(seen, (kH, kW), axis=(1, 2))[:, ::sh, ::sw]  # (C,r,w,N,kH,kW)
-    return np.ascontiguousarray(windows.transpose(0, 4, 5, 1, 2, 3)).reshape(
-        xt.shape[0] * kH * kW, -1)
+    C, r, w, N = windows.shape[:4]
+    K = C * kH * kW
+    cols = np.empty((K + ones, r * w * N), dtype=xt.dtype)
+    np.copyto(cols[:K].reshape(C, kH, kW, r, w, N), windows.transpose(0, 4, 5, 1, 2, 3))
+    if ones:
+        cols[K] = 1
+    return cols
 
 
 def band_col2im(gxt: np.ndarray, gcols: np.ndarray, kernel: tuple, stride: tuple,
@@ -125,20 +136,18 @@ def conv2d_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, s
     N, O = x.shape[0], weight.shape[0]
     W2 = weight.reshape(O, -1)  # (O, C·kH·kW)
     xt = to_chwn(x, padding)
+    if bias is not None:  # the bias as the weight of a constant 1 (band_columns' ones)
+        W2 = np.concatenate([W2, bias[:, None]], axis=1)
     pixel_major = W2.shape[1] > PIXEL_MAJOR_FROM
     Y = np.empty((Ho * Wo * N, O) if pixel_major else (O, Ho * Wo * N), dtype=weight.dtype)
     for band in bands((Ho, Wo), W2.shape[1] * N * weight.itemsize, budget):
-        cols = band_columns(xt, kernel, stride, band)
+        cols = band_columns(xt, kernel, stride, band, ones=bias is not None)
         if pixel_major:
             np.matmul(cols.T, W2.T, out=Y[band.columns(Wo, N)])
         else:
             np.matmul(W2, cols, out=Y[:, band.columns(Wo, N)])
     if pixel_major:
-        if bias is not None:
-            Y += bias
         return Y.reshape(Ho, Wo, N, O).transpose(2, 3, 0, 1), (xt, x)
-    if bias is not None:
-        Y += bias[:, None]
     return Y.reshape(O, Ho, Wo, N).transpose(3, 0, 1, 2), (xt, x)
 
 
@@ -160,16 +169,17 @@ def conv2d_backward(dY: np.ndarray, saved: tuple, weight: np.ndarray, stride: tu
     else:  # Δᵀ ((i, j, n), O), a view if δ lies as (Ho, Wo, N, O)
         delta_t = np.ascontiguousarray(dY.transpose(2, 3, 0, 1)).reshape(-1, O)
     gxt = np.zeros_like(xt) if input_grad else None
-    dW2t = np.zeros_like(W2.T)  # dW₂ᵀ = cols · Δᵀ (C·kH·kW, O)
-    for band in bands((Ho, Wo), W2.shape[1] * N * weight.itemsize, budget):
-        cols = band_columns(xt, kernel, stride, band)
+    K = W2.shape[1]
+    dW2t = np.zeros((K + bias_grad, O), dtype=weight.dtype)  # dW₂ᵀ = cols · Δᵀ; then dbᵀ
+    for band in bands((Ho, Wo), (K + bias_grad) * N * weight.itemsize, budget):
+        cols = band_columns(xt, kernel, stride, band, ones=bias_grad)
         band_t = delta_t[band.columns(Wo, N)]  # this band's share of Δᵀ
         dW2t += cols @ band_t
         if input_grad:
             band_col2im(gxt, W2.T @ band_t.T, kernel, stride, band)
     dX = _like(x, from_chwn(gxt, padding)) if input_grad else None
-    db = delta_t.sum(axis=0) if bias_grad else None
-    return dX, np.ascontiguousarray(dW2t.T).reshape(weight.shape), db
+    db = dW2t[K].copy() if bias_grad else None  # the ones row: Σ over pixels of Δ
+    return dX, np.ascontiguousarray(dW2t[:K].T).reshape(weight.shape), db
 
 
 def _like(x: np.ndarray, values: np.ndarray) -> np.ndarray:

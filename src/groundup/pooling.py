@@ -48,32 +48,40 @@ def _tiles(x_shape: tuple, kernel: tuple, stride: tuple, padding: tuple, out_hw:
 def max_pool_forward(x: np.ndarray, kernel: tuple, stride: tuple, padding: tuple,
                      out_hw: tuple) -> tuple[np.ndarray, tuple]:
     """``(Y, saved)``: the window maxima (N, C, H_out, W_out) and what backward needs, among it
-    ``arg``, the row-major index p·kW + q of each window's first maximum. A NaN propagates to Y
-    (as in PyTorch); its gradient then goes to the first maximum of the window's other values."""
+    ``larger[k - 1]``, where offset k (row-major, p·kW + q) beat the maximum of offsets 0..k-1
+    (strictly: among ties the earlier offset keeps the window). A NaN propagates to Y (as in
+    PyTorch); its gradient then goes to the first maximum of the window's other values."""
     xp = pad(x, padding, -np.inf)
     offsets = _offsets(kernel)
     out = window(xp, 0, 0, stride, out_hw).copy(order="K")  # in x's memory order
-    index = np.uint8 if len(offsets) <= 256 else np.int32
-    arg = np.zeros_like(out, dtype=index)
-    for k, (p, q) in enumerate(offsets[1:], start=1):
+    larger = []
+    for p, q in offsets[1:]:
         seen = window(xp, p, q, stride, out_hw)
-        larger = seen > out  # strictly: among ties the earlier offset keeps the window
+        larger.append(np.greater(seen, out))
         np.maximum(out, seen, out=out)
-        # arg = k where larger: k exceeds every index so far, so it is a maximum (a product
-        # and a maximum of small ints, 90x faster in NumPy than copyto(..., where=larger))
-        np.maximum(arg, larger.view(np.uint8).astype(index, copy=False) * index(k), out=arg)
-    return out, (x.shape, xp, arg, kernel, stride, padding, out_hw)
+    return out, (x.shape, xp, larger, kernel, stride, padding, out_hw)
 
 
 def max_pool_backward(g: np.ndarray, saved: tuple) -> np.ndarray:
-    """dL/dX (N, C, H, W): each window's g at its first maximum, 0 elsewhere."""
-    x_shape, xp, arg, kernel, stride, padding, out_hw = saved
+    """dL/dX (N, C, H, W): each window's g at its first maximum, 0 elsewhere.
+
+    The first maximum is the last offset k that beat all before it (``larger[k - 1]``), or
+    offset 0 if none did: offset k wins where ``larger[k - 1]`` and no later one."""
+    x_shape, xp, larger, kernel, stride, padding, out_hw = saved
     tiles = _tiles(x_shape, kernel, stride, padding, out_hw)
     gxp = np.empty_like(xp) if tiles else np.zeros_like(xp)  # in the input's memory order
-    won = np.empty_like(arg, dtype=bool)
-    g = same_order(g, arg)
-    for k, (p, q) in enumerate(_offsets(kernel)):
-        np.equal(arg, k, out=won)
+    if larger:
+        g = same_order(g, larger[0])
+    later = None  # where some offset after k beat the maximum
+    for k in range(len(larger), -1, -1):
+        if k == 0:
+            won = np.ones(g.shape, dtype=bool) if later is None else ~later
+        elif later is None:
+            won = later = larger[k - 1]
+        else:
+            won = np.greater(larger[k - 1], later)  # larger[k - 1] and not later, for bools
+            later = later | larger[k - 1]
+        p, q = divmod(k, kernel[1])
         seen = window(gxp, p, q, stride, out_hw)
         if overlapping(kernel, stride):
             seen += g * won
