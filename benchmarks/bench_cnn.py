@@ -3,8 +3,8 @@
     a block per channel count C: conv (KxK, padding K//2) -> ReLU -> maxpool 2, then flatten ->
     linear -> 10, cross-entropy, Adam (lr 1e-3), batch 64 of (1, 28, 28) float32
 
-with the recipe's channels and kernel size (``groundup.recipes``: 32, 64 and 5; change them
-with ``--channels`` and ``--kernel-size``, e.g. ``--channels 16,32 --kernel-size 3``).
+with the recipe's channels and kernel size (``groundup.recipes``: 32, 64, 128 and 3; change them
+with ``--channels`` and ``--kernel-size``, e.g. ``--channels 32,64 --kernel-size 5``).
 
   scratch   groundup.scratch Conv2d / MaxPool2d, ReLU from groundup.numerics, the linear layer and
             the fused softmax-cross-entropy of scratch.MLP, Adam from groundup.optim.rules, the

@@ -64,7 +64,7 @@ def test_banded_convolution_equals_the_loops(case, seed, budget, bias):
 
 
 def test_the_recipe_layer_in_part_row_bands_equals_one_matrix_product():
-    # mnist-cnn's second convolution (32 -> 64 channels, 5x5, 14x14 maps) on 8 images, cut so
+    # a 32 -> 64 channel 5x5 convolution on 14x14 maps (8 images), cut so
     # that each row of output pixels is split over bands, against im2col's single GEMM
     rng = np.random.default_rng(0)
     X, Wt, b = (rng.standard_normal((8, 32, 14, 14)), rng.standard_normal((64, 32, 5, 5)),

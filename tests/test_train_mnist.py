@@ -33,8 +33,8 @@ def test_mnist_adam_five_epochs_reaches_97_percent():
 
 
 def test_mnist_cnn_one_epoch_beats_every_mlp():
-    """5x5 conv 32 -> pool -> 5x5 conv 64 -> pool -> linear, Adam: 98.48% after one epoch
-    (99.21% after the recipe's four, the rate decayed by 0.7 per epoch), above the MLPs' five
+    """3x3 conv 32 -> 64 -> 128, a pool after each, linear, Adam: 98.45% after one epoch
+    (99.22% after the recipe's four, the rate decayed by 0.7 per epoch), above the MLPs' five
     epochs (91.5% SGD, 97.5% Adam)."""
     _, history = run_recipe("mnist-cnn", "autograd", epochs=1)
     assert history.last["test_acc"] >= 0.980

@@ -32,7 +32,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from groundup.im2col import output_hw
 
 PIXEL_MAJOR_FROM = 64  # rows of cols (C·kH·kW) above which Y is computed as its transpose
-BAND_BYTES = 3 << 20  # one band's columns: 3 MB, a row of output pixels of mnist-cnn's second layer
+BAND_BYTES = 3 << 20  # one band's columns: 3 MB, measured best here (1 and 1.5 MB cost more calls)
 
 
 def to_chwn(x: np.ndarray, padding: tuple) -> np.ndarray:

@@ -112,7 +112,7 @@ def output_sizes(report: Report) -> None:
 
 def cnn():
     """The default ``--model cnn`` network: two 3x3 conv-ReLU-pool blocks (16 and 32 channels)
-    and a linear layer (the mnist-cnn recipe widens it to 5x5 kernels and 32, 64 channels)."""
+    and a linear layer (the mnist-cnn recipe makes it three blocks of 32, 64 and 128 channels)."""
     from groundup import nn
 
     return nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),

@@ -1,7 +1,8 @@
 """A small convolutional network: blocks of convolution, activation and 2x2 max pooling, then
 one linear layer to the logits.
 
-``cnn((1, 28, 28), 10, channels=(16, 32), kernel_size=3)`` is the mnist-cnn recipe's network::
+``cnn((1, 28, 28), 10, channels=(16, 32), kernel_size=3)`` is ``--model cnn``'s default network
+(the mnist-cnn recipe adds a third block and doubles the channels: 32, 64, 128)::
 
     (1, 28, 28) -> Conv2d(1, 16, 3, padding=1) -> ReLU -> MaxPool2d(2)      (16, 14, 14)
                 -> Conv2d(16, 32, 3, padding=1) -> ReLU -> MaxPool2d(2)     (32, 7, 7)
