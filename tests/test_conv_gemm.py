@@ -12,22 +12,11 @@ from groundup.conv_gemm import bands, conv2d_backward, conv2d_forward
 from groundup.im2col import col2im, im2col, pad, unpad
 from groundup.pooling import max_pool_backward, max_pool_forward, same_order
 from groundup.scratch.conv_naive import conv2d_backward_naive, conv2d_naive
+from test_conv import conv_cases  # the shapes the other convolution tests draw
 
 FAST = settings(max_examples=25, deadline=None, derandomize=True)
 EXACT = dict(rtol=1e-12, atol=1e-12)  # float64: the same sums in another order
 BUDGETS = [1, 200, None]  # bytes per band: one pixel per band, a part of a row, the default
-
-
-@st.composite
-def conv_cases(draw, max_side=7):
-    """(N, C, O, H, W, kernel, stride, padding) with at least one window that fits."""
-    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-    padding = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
-    H = draw(st.integers(max(1, kernel[0] - 2 * padding[0]), max_side))
-    W = draw(st.integers(max(1, kernel[1] - 2 * padding[1]), max_side))
-    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-    return (draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 3)), H, W,
-            kernel, stride, padding)
 
 
 @FAST
