@@ -222,6 +222,12 @@ def relu_grad(z) -> np.ndarray:
     return (z > 0).astype(z.dtype)
 
 
+def relu_chain(g: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """``g · relu'(z)``, the chain rule through a ReLU, without making relu' an array of floats:
+    g times the mask z > 0 (the same numbers, one pass fewer)."""
+    return np.multiply(g, z > 0)
+
+
 def leaky_relu(z, negative_slope: float = 0.01) -> np.ndarray:
     """``leaky_relu(z) = z if z > 0 else slope · z`` (PyTorch's default slope 0.01)."""
     z = _float_array(z)
@@ -307,17 +313,19 @@ def identity_grad(z) -> np.ndarray:
 
 class Activation(NamedTuple):
     """An activation ``f`` with its derivative ``df``, both elementwise on the pre-activation z,
-    and ``module``, the name of PyTorch's (and ``groundup.nn``'s) layer that applies it."""
+    ``module``, the name of PyTorch's (and ``groundup.nn``'s) layer that applies it, and
+    ``chain(g, z) = g · df(z)`` where a quicker form than the product exists (None: use it)."""
 
     f: Callable[[np.ndarray], np.ndarray]
     df: Callable[[np.ndarray], np.ndarray]
     module: str
+    chain: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
 
 
 #: The one table of activations: the hand-derived engine uses ``f`` and ``df``, the autograd and
 #: torch engines the layer named ``module``; ``--activation`` offers its keys.
 ACTIVATIONS: dict[str, Activation] = {
-    "relu": Activation(relu, relu_grad, "ReLU"),
+    "relu": Activation(relu, relu_grad, "ReLU", relu_chain),
     "leaky_relu": Activation(leaky_relu, leaky_relu_grad, "LeakyReLU"),
     "tanh": Activation(tanh, tanh_grad, "Tanh"),
     "sigmoid": Activation(sigmoid, sigmoid_grad, "Sigmoid"),

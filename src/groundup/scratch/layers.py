@@ -62,13 +62,16 @@ class Activation:
     def __init__(self, name: str):
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
-        self.f, self.df = ACTIVATIONS[name].f, ACTIVATIONS[name].df
+        act = ACTIVATIONS[name]
+        self.f, self.df, self.chain = act.f, act.df, act.chain
 
     def forward(self, Z: np.ndarray) -> np.ndarray:
         self._Z = Z
         return self.f(Z)
 
     def backward(self, dA: np.ndarray) -> np.ndarray:
+        if self.chain is not None:
+            return self.chain(dA, self._Z)
         return dA * self.df(self._Z)
 
 
