@@ -39,6 +39,7 @@ import statistics
 import sys
 import time
 import tracemalloc
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -51,18 +52,37 @@ AUTOGRAD_VS_TORCH = 1.5  # target; stretch 1.0
 SCRATCH_VS_AUTOGRAD = 1.1
 LR = 1e-3
 RECIPE = get_recipe("mnist-cnn")
-K = RECIPE.kernel_size  # K x K kernels, padding K // 2 keeps H x W (--kernel-size to change)
-CHANNELS = RECIPE.channels  # one conv block each (--channels to change)
 
 
-def gemms() -> list[tuple]:
-    """(kind, in, out, H_in, W_in) of each layer with weights: a conv per block at the block's
-    resolution (each pooling halves it, rounding down), then the linear layer."""
-    out, c, size = [], 1, 28
-    for ch in CHANNELS:
-        out.append(("conv", c, ch, size, size))
-        c, size = ch, size // 2
-    return out + [("linear", c * size * size, 10, 1, 1)]
+@dataclass(frozen=True)
+class Net:
+    """The network timed: a block per entry of ``channels`` (``--channels``), ``kernel`` x
+    ``kernel`` convolutions (``--kernel-size``) padded by kernel // 2 to keep H x W."""
+
+    channels: tuple[int, ...] = RECIPE.channels
+    kernel: int = RECIPE.kernel_size
+
+    def gemms(self) -> list[tuple]:
+        """(kind, in, out, H_in, W_in) of each layer with weights: a conv per block at the
+        block's resolution (each pooling halves it, rounding down), then the linear layer."""
+        out, c, size = [], 1, 28
+        for ch in self.channels:
+            out.append(("conv", c, ch, size, size))
+            c, size = ch, size // 2
+        return out + [("linear", c * size * size, 10, 1, 1)]
+
+    def convs(self) -> list[tuple[int, int]]:
+        """(in, out) channels of each convolution."""
+        return [(c_in, c_out) for _, c_in, c_out, _, _ in self.gemms()[:-1]]
+
+    def features(self) -> int:
+        """The linear layer's inputs: the last block's output, flattened."""
+        return self.gemms()[-1][1]
+
+    def __str__(self) -> str:
+        blocks = " -> ".join(f"{self.kernel}x{self.kernel} conv {c} -> pool"
+                             for c in self.channels)
+        return f"{blocks} -> linear {self.features()} -> 10"
 
 
 # ---------------------------------------------------------------------------- data and weights
@@ -88,35 +108,36 @@ def batches(n_batches: int, batch_size: int) -> tuple[list, str]:
             for i in range(0, n, batch_size)], source
 
 
-def cnn(mod):
-    """The mnist-cnn network from ``groundup.nn`` or ``torch.nn`` (same names, same layout)."""
+def cnn(mod, net: Net):
+    """The network from ``groundup.nn`` or ``torch.nn`` (same names, same layout)."""
     layers = []
-    for _, c_in, c_out, _, _ in gemms()[:-1]:
-        layers += [mod.Conv2d(c_in, c_out, K, padding=K // 2), mod.ReLU(), mod.MaxPool2d(2)]
-    return mod.Sequential(*layers, mod.Flatten(), mod.Linear(gemms()[-1][1], 10))
+    for c_in, c_out in net.convs():
+        layers += [mod.Conv2d(c_in, c_out, net.kernel, padding=net.kernel // 2), mod.ReLU(),
+                   mod.MaxPool2d(2)]  # fmt: skip
+    return mod.Sequential(*layers, mod.Flatten(), mod.Linear(net.features(), 10))
 
 
-def initial_weights(seed: int) -> dict[str, np.ndarray]:
+def initial_weights(net: Net, seed: int) -> dict[str, np.ndarray]:
     """PyTorch's default initialisation, drawn by groundup: names 0.*, 3.*, ... (a block is
     three layers), then the linear layer's."""
     import groundup
     from groundup import nn
 
     groundup.manual_seed(seed)
-    return cnn(nn).state_dict()
+    return cnn(nn, net).state_dict()
 
 
 # ---------------------------------------------------------------------------- the three engines
 class ScratchCNN:
     """The network written out by hand; ``step`` is forward, backward and Adam on arrays."""
 
-    def __init__(self, state: dict[str, np.ndarray]):
+    def __init__(self, state: dict[str, np.ndarray], net: Net):
         from groundup.scratch import MLP, ArrayOptimizer, Conv2d, MaxPool2d
 
-        convs = gemms()[:-1]
-        self.blocks = [(Conv2d(c_in, c_out, K, padding=K // 2), MaxPool2d(2))
-                       for _, c_in, c_out, _, _ in convs]  # fmt: skip
-        self.head = MLP([gemms()[-1][1], 10])  # one linear layer with the softmax-CE head
+        convs = net.convs()
+        self.blocks = [(Conv2d(c_in, c_out, net.kernel, padding=net.kernel // 2), MaxPool2d(2))
+                       for c_in, c_out in convs]  # fmt: skip
+        self.head = MLP([net.features(), 10])  # one linear layer with the softmax-CE head
         self.params = {}  # the layers' own arrays: the optimizer updates them in place
         for i, (conv, _) in enumerate(self.blocks):  # block i is layers 3i (conv) .. 3i + 2
             conv.load_state_dict({"weight": state[f"{3 * i}.weight"],
@@ -157,10 +178,10 @@ class ScratchCNN:
 
 
 class AutogradCNN:
-    def __init__(self, state):
+    def __init__(self, state, net: Net):
         from groundup import nn, optim
 
-        self.model = cnn(nn)
+        self.model = cnn(nn, net)
         self.model.load_state_dict(state)
         self.optimizer = optim.Adam(self.model.parameters(), lr=LR)
 
@@ -179,11 +200,11 @@ class AutogradCNN:
 
 
 class TorchCNN:
-    def __init__(self, state):
+    def __init__(self, state, net: Net):
         import torch
 
         self.torch = torch
-        self.model = cnn(torch.nn)
+        self.model = cnn(torch.nn, net)
         self.model.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in state.items()})
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=LR)
 
@@ -204,11 +225,11 @@ ENGINES = {"scratch": ScratchCNN, "autograd": AutogradCNN, "torch": TorchCNN}
 
 
 # ---------------------------------------------------------------------------- measurements
-def step_flops(batch_size: int) -> int:
+def step_flops(net: Net, batch_size: int) -> int:
     """Floating-point operations of one step: 3 × (2 × the forward GEMMs' multiply-adds)."""
     macs = 0
-    for kind, n_in, n_out, H, W in gemms():
-        per_example = n_out * H * W * n_in * (K * K if kind == "conv" else 1)
+    for kind, n_in, n_out, H, W in net.gemms():
+        per_example = n_out * H * W * n_in * (net.kernel**2 if kind == "conv" else 1)
         macs += batch_size * per_example
     return 3 * 2 * macs
 
@@ -240,31 +261,29 @@ def peak_mib(engine, data, steps: int) -> float:
 
 
 def main() -> int:
-    global K, CHANNELS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15, help="timed rounds per engine")
     parser.add_argument("--steps", type=int, default=5, help="steps per engine per round")
     parser.add_argument("--batch-size", type=int, default=64, help="images per step")
     parser.add_argument("--seed", type=int, default=0, help="seed of the initial weights")
-    parser.add_argument("--channels", default=",".join(map(str, CHANNELS)),
+    parser.add_argument("--channels", default=",".join(map(str, Net.channels)),
                         help="the convolutions' output channels (default: the recipe's)")
-    parser.add_argument("--kernel-size", type=int, default=K, help="default: the recipe's")
+    parser.add_argument("--kernel-size", type=int, default=Net.kernel,
+                        help="default: the recipe's")
     args = parser.parse_args()
-    K, CHANNELS = args.kernel_size, tuple(int(c) for c in args.channels.split(","))
+    net = Net(tuple(int(c) for c in args.channels.split(",")), args.kernel_size)
     torch = one_thread_each()
     if torch is None:
         return 1
 
     data, source = batches(8, args.batch_size)
-    state = initial_weights(args.seed)
+    state = initial_weights(net, args.seed)
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, load "
           f"{os.getloadavg()[0]:.1f}; Python {platform.python_version()}, NumPy {np.__version__}"
           f", torch {torch.__version__}; 1 BLAS thread, 1 torch thread")
-    blocks = " -> ".join(f"{K}x{K} conv {c} -> pool" for c in CHANNELS)
-    print(f"network: {blocks} -> linear {gemms()[-1][1]} -> 10; data: {source}; batch "
-          f"{args.batch_size}, float32")
+    print(f"network: {net}; data: {source}; batch {args.batch_size}, float32")
 
-    engines = {name: cls(state) for name, cls in ENGINES.items()}
+    engines = {name: cls(state, net) for name, cls in ENGINES.items()}
     for engine in engines.values():  # warm-up: imports, first allocations, caches
         for i in range(3):
             engine.step(*data[i % len(data)])
@@ -283,7 +302,7 @@ def main() -> int:
         k += args.steps
 
     rate = gemm_rate()
-    flops = step_flops(args.batch_size)
+    flops = step_flops(net, args.batch_size)
     best = {name: min(t) for name, t in cpu.items()}
     median = {name: statistics.median(t) for name, t in cpu.items()}
     print(f"\nFLOPs per step: {flops / 1e6:.0f} M (GEMM multiply-adds x 2, step = 3 x forward); "
@@ -300,7 +319,7 @@ def main() -> int:
               f"{achieved / 1e9:9.2f}{achieved / rate:9.1%}{mem:>10}")
     print("(torch allocates outside tracemalloc's sight: n/a)")
 
-    one_step = {name: cls(state) for name, cls in ENGINES.items()}
+    one_step = {name: cls(state, net) for name, cls in ENGINES.items()}
     for engine in one_step.values():
         engine.step(*data[0])
     after = {name: e.state_dict() for name, e in one_step.items()}
