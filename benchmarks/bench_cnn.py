@@ -152,7 +152,7 @@ class ScratchCNN:
         self.optimizer = ArrayOptimizer("adam", lr=LR)
 
     def step(self, X, y) -> float:
-        from groundup.numerics import relu
+        from groundup.numerics import relu, relu_chain
 
         A, P = [], X  # each block's convolution output (n, C, H, W), before the ReLU
         for conv, pool in self.blocks:
@@ -166,8 +166,7 @@ class ScratchCNN:
                  f"{self.head_name}.bias": head["0.bias"]}  # fmt: skip
         for i in range(len(self.blocks) - 1, -1, -1):
             conv, pool = self.blocks[i]
-            dA = pool.backward(dP)
-            dA *= A[i] > 0  # ReLU's derivative: 1 where the convolution's output is positive
+            dA = relu_chain(pool.backward(dP), A[i])  # δ · relu'(A)
             dP = conv.backward(dA, input_grad=i > 0)  # the images need no gradient
             grads[f"{3 * i}.weight"], grads[f"{3 * i}.bias"] = conv.dW, conv.db
         self.optimizer.step(self.params, grads)

@@ -29,7 +29,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from groundup.im2col import output_hw
+from groundup.im2col import output_hw, same_order
 
 PIXEL_MAJOR_FROM = 64  # rows of cols (C·kH·kW) above which Y is computed as its transpose
 BAND_BYTES = 3 << 20  # one band's columns: 3 MB, measured best here (1 and 1.5 MB cost more calls)
@@ -117,10 +117,12 @@ def band_col2im(gxt: np.ndarray, gcols: np.ndarray, kernel: tuple, stride: tuple
 
 
 def conv2d_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, stride: tuple,
-                   padding: tuple, budget: int | None = None) -> tuple[np.ndarray, tuple]:
+                   padding: tuple, budget: int | None = None,
+                   op: str = "conv2d") -> tuple[np.ndarray, tuple]:
     """``(Y, saved)``: Y = W₂ · cols + b of shape (N, O, H_out, W_out), and what
     :func:`conv2d_backward` needs. x (N, C, H, W), weight (O, C, kH, kW), bias (O,); ``budget``
-    is the bands' size in bytes (:func:`bands`).
+    is the bands' size in bytes (:func:`bands`); ``op`` names the caller in the error a window
+    that does not fit gets.
 
     The product is computed one band of columns at a time, written where the next layer reads
     it best. A layer with many rows in cols (C·kH·kW > ``PIXEL_MAJOR_FROM``) computes it as its
@@ -132,7 +134,7 @@ def conv2d_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, s
     elementwise and window operations after it follow any memory order (PyTorch's
     ``channels_last`` is the same idea)."""
     kernel = weight.shape[2:]
-    Ho, Wo = output_hw(x.shape, kernel, stride, padding, "conv2d")
+    Ho, Wo = output_hw(x.shape, kernel, stride, padding, op)
     N, O = x.shape[0], weight.shape[0]
     W2 = weight.reshape(O, -1)  # (O, C·kH·kW)
     xt = to_chwn(x, padding)
@@ -177,13 +179,7 @@ def conv2d_backward(dY: np.ndarray, saved: tuple, weight: np.ndarray, stride: tu
         dW2t += cols @ band_t
         if input_grad:
             band_col2im(gxt, W2.T @ band_t.T, kernel, stride, band)
-    dX = _like(x, from_chwn(gxt, padding)) if input_grad else None
+    dX = same_order(from_chwn(gxt, padding), x) if input_grad else None
     db = dW2t[K].copy() if bias_grad else None  # the ones row: Σ over pixels of Δ
     return dX, np.ascontiguousarray(dW2t[:K].T).reshape(weight.shape), db
 
-
-def _like(x: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """``values`` copied into a new array with the memory order of ``x``."""
-    out = np.empty_like(x)
-    np.copyto(out, values)
-    return out

@@ -22,21 +22,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from groundup.im2col import overlapping, pad, unpad, window, window_count
+from groundup.im2col import overlapping, pad, same_order, unpad, window, window_count
 
 
 def _offsets(kernel: tuple) -> list[tuple[int, int]]:
     return [(p, q) for p in range(kernel[0]) for q in range(kernel[1])]
-
-
-def same_order(a: np.ndarray, like: np.ndarray) -> np.ndarray:
-    """``a``, copied into the memory order of ``like`` (same shape) unless already in it: a
-    ufunc over operands in different orders strides through one of them, 3-5x slower."""
-    if a.strides == like.strides or a.size < 2:
-        return a
-    out = np.empty_like(like, dtype=a.dtype)
-    np.copyto(out, a)
-    return out
 
 
 def _tiles(x_shape: tuple, kernel: tuple, stride: tuple, padding: tuple, out_hw: tuple) -> bool:

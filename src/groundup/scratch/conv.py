@@ -55,7 +55,6 @@ from groundup.conv_gemm import conv2d_backward, conv2d_forward
 from groundup.errors import DataError, ShapeError
 from groundup.im2col import (
     check_conv,
-    output_hw,
     pair,
     pool_arguments,
     pool_geometry,
@@ -116,8 +115,8 @@ class Conv2d:
         W = self.params["weight"]
         check_conv(X.shape, W.shape, "Conv2d")
         X = X.astype(W.dtype, copy=False)
-        output_hw(X.shape, self.kernel_size, self.stride, self.padding, "Conv2d")  # it fits
-        Y, self._cache = conv2d_forward(X, W, self.params.get("bias"), self.stride, self.padding)
+        Y, self._cache = conv2d_forward(X, W, self.params.get("bias"), self.stride, self.padding,
+                                        op="Conv2d")
         return Y
 
     def backward(self, dY: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
