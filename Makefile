@@ -24,7 +24,7 @@ demo: $(STAMP)
 	$(BIN)/groundup train mnist
 
 test: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks notebooks
 	# Two pytest workers on two cores: one BLAS/OpenMP thread each, or they fight over the cores.
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n 2
 

@@ -403,7 +403,8 @@ show("edge_filter.png")
 
 A k-wide window with stride s on H pixels padded by p fits ``⌊(H + 2p − k) / s⌋ + 1`` times.
 Padding 1 keeps a 3 × 3 convolution's size; 2 × 2 pooling with stride 2 halves it, so the
-The default `--model cnn` goes 28 → 28 → 14 → 14 → 7, and 32 maps of 7 × 7 flatten into 1,568 features.
+default `--model cnn` goes 28 → 28 → 14 → 14 → 7, and 32 maps of 7 × 7 flatten into 1,568
+features.
 """),
         code("convolutions.output_sizes(report)"),
         md("""
