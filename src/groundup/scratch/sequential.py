@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from groundup.errors import DataError, ShapeError
-from groundup.numerics import bce_with_logits, log_softmax, sigmoid
+from groundup.numerics import bce_with_logits, sigmoid
 from groundup.scratch.layers import LAYERS
 
 __all__ = ["Sequential", "loss_and_dlogits"]
@@ -38,12 +38,15 @@ def loss_and_dlogits(Z: np.ndarray, y, binary: bool) -> tuple[float, np.ndarray]
         return float(loss), dZ
     if not np.issubdtype(y.dtype, np.integer):
         raise DataError("a multiclass model needs integer class labels 0..C-1")
+    # with s = Z - max_j Z_j (row-wise) and S = Σ_j e^{s_j}:  E_i = log S - s_y,
+    # dZ = e^s / (m S) - onehot(y) / m; one exp for both (log_softmax, then exp, takes two)
     rows = np.arange(m)
-    logp = log_softmax(Z, axis=1)
-    loss = -np.mean(logp[rows, y])
-    dZ = np.exp(logp)  # softmax(Z)
-    dZ[rows, y] -= 1
-    dZ /= dtype.type(m)
+    shifted = Z - Z.max(axis=1, keepdims=True)
+    dZ = np.exp(shifted)
+    total = dZ.sum(axis=1, keepdims=True)
+    loss = np.mean(np.log(total[:, 0]) - shifted[rows, y])
+    dZ *= dtype.type(1 / m) / total
+    dZ[rows, y] -= dtype.type(1 / m)
     return float(loss), dZ
 
 
