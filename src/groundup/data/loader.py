@@ -49,6 +49,8 @@ class TensorDataset:
         return self.arrays[0].shape[0]
 
     def __getitem__(self, idx) -> tuple[np.ndarray, ...]:
+        if isinstance(idx, np.ndarray) and idx.dtype.kind in "iu":  # a batch's row indices:
+            return tuple(np.take(a, idx, axis=0) for a in self.arrays)  # a[idx], a little quicker
         return tuple(a[idx] for a in self.arrays)
 
 
