@@ -36,15 +36,15 @@ def loss_and_dlogits(Z: np.ndarray, y, binary: bool) -> tuple[float, np.ndarray]
         loss = np.mean(bce_with_logits(z, y))
         dZ = ((sigmoid(z) - y) / dtype.type(m)).reshape(m, 1)
         return float(loss), dZ
-    if not np.issubdtype(y.dtype, np.integer):
+    if y.dtype.kind not in "iu":  # signed or unsigned integers
         raise DataError("a multiclass model needs integer class labels 0..C-1")
     # with s = Z - max_j Z_j (row-wise) and S = Σ_j e^{s_j}:  E_i = log S - s_y,
     # dZ = e^s / (m S) - onehot(y) / m; one exp for both (log_softmax, then exp, takes two)
     rows = np.arange(m)
-    shifted = Z - Z.max(axis=1, keepdims=True)
-    dZ = np.exp(shifted)
-    total = dZ.sum(axis=1, keepdims=True)
-    loss = np.mean(np.log(total[:, 0]) - shifted[rows, y])
+    shifted = Z - np.maximum.reduce(Z, axis=1, keepdims=True)  # the ufuncs themselves: NumPy's
+    dZ = np.exp(shifted)  # max / sum / mean wrappers cost more than (m, C) arithmetic
+    total = np.add.reduce(dZ, axis=1, keepdims=True)
+    loss = np.add.reduce(np.log(total[:, 0]) - shifted[rows, y]) / dtype.type(m)  # the mean
     dZ *= dtype.type(1 / m) / total
     dZ[rows, y] -= dtype.type(1 / m)
     return float(loss), dZ
