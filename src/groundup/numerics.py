@@ -36,7 +36,7 @@ _GELU_KAPPA = 0.044715
 def _float_array(z) -> np.ndarray:
     """View ``z`` as a floating array; integers and bools become float64."""
     z = np.asarray(z)
-    if not np.issubdtype(z.dtype, np.floating):
+    if z.dtype.kind != "f":  # np.issubdtype says the same, in ~1 us a call
         z = z.astype(np.float64)
     return z
 
