@@ -9,6 +9,7 @@ import groundup
 import groundup.nn.functional as F
 from groundup import nn, optim
 from groundup.errors import GroundupError
+from groundup.optim.foreach import contiguous_run
 
 
 def _param(values):
@@ -192,15 +193,53 @@ def test_flat_sgd_gives_the_numbers_of_the_per_parameter_loop():
     _train(model_b, optim.SGD(model_b.parameters(), lr=0.1), X, y)
     for (name, p), q in zip(model_a.named_parameters(), model_b.parameters(), strict=True):
         np.testing.assert_array_equal(p.data, q.data, err_msg=name)
-    group = flat._flat_groups[0]
-    assert group.ready()  # the last backward wrote every gradient into its home
-    assert all(p.data.base is group.theta for p in model_a.parameters())
-    np.testing.assert_array_equal(group.grads[:15], model_a[0].weight.grad.ravel())
+    params = list(model_a.parameters())
+    theta = contiguous_run([p.data for p in params])  # the parameters lie end to end ...
+    grads = contiguous_run([p.grad for p in params])  # ... and backward wrote every gradient home
+    assert theta is not None and grads is not None
+    np.testing.assert_array_equal(grads[:15], model_a[0].weight.grad.ravel())
 
 
-def test_flat_sgd_falls_back_when_a_gradient_is_missing_or_added_twice():
+FLAT_RULES = [
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 0.01}),
+    ("Adam", {"lr": 0.01, "amsgrad": True}),
+    ("AdamW", {"lr": 0.01, "weight_decay": 0.1}),
+    ("RMSprop", {"lr": 0.01, "momentum": 0.5, "centered": True}),
+]
+
+
+@pytest.mark.parametrize("name,hyper", FLAT_RULES)
+def test_flat_rules_give_the_numbers_of_the_per_parameter_loop(name, hyper):
+    """One rule call over the laid-out group (state kept flat, gradients read in place) ends
+    where one call per parameter does, bit for bit; the per-parameter state reads the same and
+    a state_dict saved from one loads into the other and goes on identically."""
+    runs = []
+    for flat in (True, False):
+        model, X, y = _mlp_and_data()
+        opt = getattr(optim, name)(model.parameters(), **hyper, flat=flat)
+        _train(model, opt, X, y, steps=3)
+        saved = opt.state_dict()
+        runs.append((model, opt, X, y, saved))
+    (flat_model, flat_opt, X, y, flat_saved), (loop_model, loop_opt, _, _, loop_saved) = runs
+    for p, q in zip(flat_model.parameters(), loop_model.parameters(), strict=True):
+        np.testing.assert_array_equal(p.data, q.data)
+    for i, s in loop_saved["state"].items():
+        for k, v in s.items():
+            np.testing.assert_array_equal(flat_saved["state"][i][k], v, err_msg=k)
+    flat_opt.load_state_dict(loop_saved)  # swapped: each goes on from the other's state
+    loop_opt.load_state_dict(flat_saved)
+    _train(flat_model, flat_opt, X, y, steps=2)
+    _train(loop_model, loop_opt, X, y, steps=2)
+    for p, q in zip(flat_model.parameters(), loop_model.parameters(), strict=True):
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+@pytest.mark.parametrize("leave_one_out", [True, False])
+@pytest.mark.parametrize("name,hyper", [("SGD", {"lr": 0.5}), ("Adam", {"lr": 0.05})])
+def test_flat_falls_back_when_a_gradient_is_missing_or_added_twice(name, hyper, leave_one_out):
     # a layer used twice (its gradient is the sum of two, no longer the home view) and a layer
-    # left out of the loss (no gradient): the loop's numbers, the unused layer untouched
+    # left out of the loss (no gradient): the loop's numbers, the unused layer untouched (and,
+    # for Adam, its step count left behind, so the group is stepped parameter by parameter)
     def build():
         groundup.manual_seed(1)
         return nn.Linear(3, 3), nn.Linear(3, 2), nn.Linear(3, 2)
@@ -211,15 +250,15 @@ def test_flat_sgd_falls_back_when_a_gradient_is_missing_or_added_twice():
     runs = []
     for flat in (True, False):
         shared, head, unused = build()
-        params = [*shared.parameters(), *head.parameters(), *unused.parameters()]
+        params = [*shared.parameters(), *head.parameters()]
+        if leave_one_out:  # else every gradient is there, one of them not in its home
+            params += [*unused.parameters()]
         before = unused.weight.data.copy()
-        opt = optim.SGD(params, lr=0.5, flat=flat)
+        opt = getattr(optim, name)(params, **hyper, flat=flat)
         for _ in range(3):
             opt.zero_grad()
             F.cross_entropy(head(F.relu(shared(F.relu(shared(X))))), y).backward()
             assert unused.weight.grad is None
-            if flat:
-                assert not opt._flat_groups[0].ready()
             opt.step()
         np.testing.assert_array_equal(unused.weight.data, before)
         runs.append([p.data.copy() for p in params])
@@ -251,6 +290,6 @@ def test_flat_sgd_keeps_the_gradients_pytorch_gives():
 def test_flat_needs_parameters_of_one_dtype():
     a = nn.Parameter(np.zeros(2, np.float32))
     b = nn.Parameter(np.zeros(2, np.float64))
-    assert optim.SGD([a, b], lr=0.1, flat=True)._flat_groups == [None]
+    assert optim.SGD([a, b], lr=0.1, flat=True)._layouts == [None]
     plain = groundup.tensor([1.0, 2.0], requires_grad=True)  # not a Parameter: no home
-    assert optim.SGD([plain], lr=0.1, flat=True)._flat_groups == [None]
+    assert optim.SGD([plain], lr=0.1, flat=True)._layouts == [None]

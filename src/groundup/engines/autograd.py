@@ -60,9 +60,8 @@ def build_optimizer(named: dict, opt):
                "rmsprop": optim.RMSprop}  # fmt: skip
     groups = [{"params": [named[n] for n in names], **hyper}
               for names, hyper in opt.groups(named)]  # fmt: skip
-    if opt.name == "sgd":  # one update per group (the engine hands out only gradient copies)
-        return optim.SGD(groups, flat=True)
-    return classes[opt.name](groups)
+    # flat: one rule call per group (the engine hands out only gradient copies)
+    return classes[opt.name](groups, flat=True)
 
 
 class AutogradEngine(Engine):

@@ -1,29 +1,28 @@
 """Flat parameters: one array holds every parameter of a group, a second every gradient.
 
-An SGD step on a small network is a dozen tiny NumPy calls (``θ ← θ - lr · g`` for every weight
-and bias), each paying ~1 µs of call overhead for a few dozen numbers. Laid out flat, the same
-update is two calls for the whole group, whatever the number of layers::
+An update on a small network is a dozen NumPy calls per parameter (Adam's moments, SGD's
+``θ ← θ - lr · g``), each paying ~1 µs of call overhead for a few dozen numbers. Laid out flat,
+the rule runs once for the whole group, whatever the number of layers
+(:class:`groundup.optim.foreach.FlatGroup`)::
 
     theta -= lr * grads          # theta = [W₀ b₀ W₁ b₁ ...] flattened, grads likewise
 
-:class:`FlatParameters` moves a group's parameters into ``theta`` (each ``p.data`` becomes a view of
-its slice, values unchanged) and gives each parameter a *gradient home*, the matching view of
-``grads``. An op whose backward supports it (``F.linear``, through
+:class:`FlatParameters` moves a group's parameters into ``theta`` (each ``p.data`` becomes a
+view of its slice, values unchanged) and gives each parameter a *gradient home*, the matching
+view of ``grads``. An op whose backward supports it (``F.linear``, through
 :func:`groundup.autograd.function.grad_buffer`) writes a parameter's first gradient of a step
-straight into its home, so ``p.grad`` *is* that view and nothing is copied. When every parameter
-of the group got its gradient that way, :meth:`FlatParameters.ready` is true and the optimizer
-updates ``theta`` at once; otherwise (a parameter without a gradient, one used twice, one
-reached only through other ops) it falls back to the parameter-by-parameter loop, which gives
-the same numbers.
+straight into its home, so ``p.grad`` *is* that view and nothing is copied: when every
+gradient of the group is in its home (:meth:`FlatParameters.ready`), plain SGD updates ``theta``
+at once, and any rule with state runs once over ``theta`` and ``grads`` through
+:class:`groundup.optim.foreach.FlatGroup`, which also keeps the state flat. A gradient not in
+its home (a parameter used twice, one reached only through other ops) is gathered (a copy);
+with one missing, the optimizer steps parameter by parameter. The numbers are the same either
+way.
 
 The one difference from PyTorch: ``p.grad`` is a view that the next ``backward()`` overwrites,
 so keep a copy (``p.grad.copy()``) to hold a gradient across steps. That is why the optimizers
 take ``flat=False`` by default; groundup's autograd engine, which hands out only copies, turns it
 on.
-
-Its sibling :mod:`groundup.optim.foreach` lays a group flat for the array engine (scratch): there
-the parameters are plain arrays already stored end to end, and what is kept flat is the rule's
-state (Adam's moments), so any rule, not only plain SGD, runs once per group.
 """
 
 from __future__ import annotations

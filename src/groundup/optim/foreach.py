@@ -7,7 +7,7 @@ hyper-parameters, same step count) can be laid end to end in one flat array and 
 
     θ = [θ_1 | θ_2 | ... ]    g = [g_1 | g_2 | ...]    rule(θ, g, state)
 
-A rule makes ~13 NumPy calls per array (Adam); a network's small arrays (biases, a last
+A rule makes ~12 NumPy calls per array (Adam); a network's small arrays (biases, a last
 layer of 10 outputs) cost those calls for a few hundred numbers each, which is most of an
 optimizer step on a small network. Flat, they are paid once per group.
 
@@ -15,8 +15,11 @@ optimizer step on a small network. Flat, they are paid once per group.
 and hands each parameter's state dict *views* of it, so per-parameter state (checkpoints,
 ``optimizer_state()``) reads as before. The parameters themselves are used in place when they
 lie one after another in one buffer (as :class:`groundup.scratch.Sequential` stores them), else
-they are gathered and written back. (:mod:`groundup.optim.flat` is the same idea for the
-autograd engine's Tensor parameters, with gradients written in place by ``F.linear``.)
+they are gathered and written back; the gradients likewise, unless they too lie end to end (the
+autograd engine's, written in place by ``F.linear`` into the buffer :mod:`groundup.optim.flat`
+lays out). Both engines' optimizers step their groups through it: the scratch engine's
+:class:`~groundup.scratch.training.ArrayOptimizer` and ``groundup.optim``'s optimizers with
+``flat=True``.
 """
 
 from __future__ import annotations
@@ -53,6 +56,8 @@ class FlatGroup:
         self.views: list[dict] = []  # the per-parameter state dicts this group filled
         self._params: list[np.ndarray] = []  # the arrays of the last step, and their flat view
         self._flat: np.ndarray | None = None
+        self._grads: list = []  # the same for the gradients
+        self._flat_g: np.ndarray | None = None
         self._shared: dict = {}  # key -> the flat state array the views point into
 
     def owns(self, states: list[dict]) -> bool:
@@ -97,19 +102,28 @@ class FlatGroup:
 
     def _flat_params(self, params: list[np.ndarray]) -> np.ndarray | None:
         """:func:`contiguous_run` of ``params``, remembered while they are the same arrays."""
-        if len(params) != len(self._params) or any(
-                p is not q for p, q in zip(params, self._params, strict=True)):
+        if not _same(params, self._params):
             self._params, self._flat = list(params), contiguous_run(params)
         return self._flat
 
+    def _flat_grads(self, grads: list) -> np.ndarray | None:
+        """:func:`contiguous_run` of ``grads`` (gradients written in place into one buffer,
+        :mod:`groundup.optim.flat`), remembered while they are the same arrays."""
+        if not _same(grads, self._grads):
+            arrays = all(isinstance(g, np.ndarray) for g in grads)
+            self._grads, self._flat_g = list(grads), contiguous_run(grads) if arrays else None
+        return self._flat_g
+
     def step(self, rule, params: list[np.ndarray], grads: list, **hyper) -> None:
         """``rule`` once over the flat parameters, gradients and state; ``params`` updated in
-        place."""
+        place. Parameters or gradients that do not lie end to end are gathered (a copy)."""
         flat = self._flat_params(params)
         gathered = flat is None
         if gathered:
             flat = np.concatenate([p.reshape(-1) for p in params])
-        g = np.concatenate([np.asarray(gr, dtype=flat.dtype).reshape(-1) for gr in grads])
+        g = self._flat_grads(grads)
+        if g is None or g.dtype != flat.dtype:
+            g = np.concatenate([np.asarray(gr, dtype=flat.dtype).reshape(-1) for gr in grads])
         rule(flat, g, self.state, **hyper)
         self._share(params)
         if gathered:
@@ -117,3 +131,9 @@ class FlatGroup:
             for p in params:
                 p[...] = flat[at : at + p.size].reshape(p.shape)
                 at += p.size
+
+
+def _same(arrays: list, remembered: list) -> bool:
+    """Whether ``arrays`` are the very objects of ``remembered``, in order."""
+    return len(arrays) == len(remembered) and all(
+        a is b for a, b in zip(arrays, remembered, strict=True))

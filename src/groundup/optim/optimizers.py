@@ -24,14 +24,24 @@ import numpy as np
 from groundup.errors import GroundupError
 from groundup.optim import rules
 from groundup.optim.flat import FlatParameters
+from groundup.optim.foreach import FlatGroup
 
 
 class Optimizer:
-    """Base class: subclasses set ``defaults`` and the ``_rule`` that updates one parameter."""
+    """Base class: subclasses set ``defaults`` and the ``_rule`` that updates one parameter.
+
+    With ``flat=True`` each group's parameters are laid out in one array and their gradients in
+    another (:mod:`groundup.optim.flat`), and a step runs the rule once over the whole group
+    (:class:`groundup.optim.foreach.FlatGroup`), with the numbers of one call per parameter;
+    ``p.grad`` is then a view that the next backward overwrites.
+    """
 
     _rule = None
 
-    def __init__(self, params, defaults: dict):
+    def __init__(self, params, defaults: dict, flat: bool = False):
+        self.flat = flat
+        self._layouts: list[FlatParameters | None] = []  # per param group: None when not flat
+        self._flat: list[FlatGroup] = []  # per param group: its flat state (when laid out)
         params = list(params)
         if not params:
             raise GroundupError("optimizer got an empty parameter list: pass model.parameters() "
@@ -50,6 +60,8 @@ class Optimizer:
                 raise GroundupError("optimizer can only update tensors with requires_grad=True "
                                     "(nn.Parameter)")
         self.param_groups.append(group)
+        self._layouts.append(FlatParameters.of(group["params"]) if self.flat else None)
+        self._flat.append(FlatGroup())
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients of the last ``backward()`` (they accumulate otherwise)."""
@@ -67,14 +79,24 @@ class Optimizer:
 
     def step(self) -> None:
         """Update every parameter that has a gradient, in place."""
-        for group in self.param_groups:
-            self._step_group(group)
+        for i, group in enumerate(self.param_groups):
+            self._step_group(i, group)
 
-    def _step_group(self, group: dict) -> None:
+    def _step_group(self, i: int, group: dict) -> None:
         rule = type(self)._rule
         state = self.state
         hyper = self._hyper(group)
-        for p in group["params"]:
+        params = group["params"]
+        if self._layouts[i] is not None and len(params) > 1:
+            flat = self._flat[i]
+            if all(p.grad is not None for p in params):
+                states = [state.setdefault(p, {}) for p in params]
+                if flat.owns(states) or flat.adopt(states, [p.data.size for p in params]):
+                    flat.step(rule, [p.data for p in params], [p.grad for p in params], **hyper)
+                    return
+            # stepped one by one, the states' step counts may part: the group adopts them again
+            self._flat[i] = FlatGroup()
+        for p in params:
             if p.grad is None:
                 continue
             s = state.get(p)
@@ -151,11 +173,6 @@ class SGD(Optimizer):
         b ← μ b + (1 - τ) g          (b = g on the first step; skipped when μ = 0)
         d = g + μ b if nesterov else b
         θ ← θ - lr · d
-
-    With ``flat=True`` each group's parameters are laid out in one array and their gradients in
-    another (:mod:`groundup.optim.flat`), so that a plain step (no momentum, weight decay or
-    maximize) is one update for the whole group; ``p.grad`` is then a view that the next
-    backward overwrites.
     """
 
     _rule = staticmethod(rules.sgd_step)
@@ -164,31 +181,24 @@ class SGD(Optimizer):
                  weight_decay: float = 0.0, nesterov: bool = False, maximize: bool = False,
                  flat: bool = False):
         rules.check_sgd(lr, momentum, dampening, nesterov, weight_decay)
-        self.flat = flat
-        self._flat_groups: list[FlatParameters | None] = []  # one per param group
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov,
-                                      maximize=maximize))
+                                      maximize=maximize), flat)
 
-    def add_param_group(self, group: dict) -> None:
-        super().add_param_group(group)
-        self._flat_groups.append(FlatParameters.of(self.param_groups[-1]["params"]) if self.flat
-                                 else None)
-
-    def step(self) -> None:
-        for group, flat in zip(self.param_groups, self._flat_groups, strict=True):
-            if group["momentum"] or group["weight_decay"] or group["maximize"]:
-                Optimizer._step_group(self, group)
-                continue
-            # plain SGD keeps no state; this is rules.sgd_step's update θ ← θ - lr·g, without
-            # the per-call checks (the hyper-parameters were checked once, in the constructor)
-            lr = group["lr"]
-            if flat is not None and flat.ready():
-                flat.theta -= lr * flat.grads  # every parameter of the group at once
-                continue
-            for p in group["params"]:
-                if p.grad is not None:
-                    p.data -= lr * p.grad
+    def _step_group(self, i: int, group: dict) -> None:
+        if group["momentum"] or group["weight_decay"] or group["maximize"]:
+            super()._step_group(i, group)
+            return
+        # plain SGD keeps no state: rules.sgd_step's update θ ← θ - lr·g, without its per-call
+        # checks (the hyper-parameters were checked once, in the constructor), at once for the
+        # whole group when it lies flat with every gradient in its home
+        lr, layout = group["lr"], self._layouts[i]
+        if layout is not None and layout.ready():
+            layout.theta -= lr * layout.grads
+            return
+        for p in group["params"]:
+            if p.grad is not None:
+                p.data -= lr * p.grad
 
 
 class Adam(Optimizer):
@@ -204,11 +214,12 @@ class Adam(Optimizer):
     _rule = staticmethod(rules.adam_step)
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, amsgrad: bool = False, maximize: bool = False):
+                 weight_decay: float = 0.0, amsgrad: bool = False, maximize: bool = False,
+                 flat: bool = False):
         rules.check_adam(lr, betas, eps, weight_decay)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
                                       weight_decay=weight_decay, amsgrad=amsgrad,
-                                      maximize=maximize))
+                                      maximize=maximize), flat)
 
 
 class AdamW(Optimizer):
@@ -217,11 +228,12 @@ class AdamW(Optimizer):
     _rule = staticmethod(rules.adam_step)
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 1e-2, amsgrad: bool = False, maximize: bool = False):
+                 weight_decay: float = 1e-2, amsgrad: bool = False, maximize: bool = False,
+                 flat: bool = False):
         rules.check_adam(lr, betas, eps, weight_decay)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
                                       weight_decay=weight_decay, amsgrad=amsgrad,
-                                      maximize=maximize))
+                                      maximize=maximize), flat)
 
     def _hyper(self, group: dict) -> dict:
         return {**super()._hyper(group), "decoupled_weight_decay": True}
@@ -240,7 +252,8 @@ class RMSprop(Optimizer):
 
     def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False,
-                 maximize: bool = False):
+                 maximize: bool = False, flat: bool = False):
         rules.check_rmsprop(lr, alpha, eps, weight_decay, momentum)
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                                      momentum=momentum, centered=centered, maximize=maximize))
+                                      momentum=momentum, centered=centered, maximize=maximize),
+                         flat)
