@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from groundup.engines import OptimizerSpec, make_engine
-from groundup.errors import GroundupError
+from groundup.errors import DataError, GroundupError
 from groundup.gradcheck import check_engine
 from groundup.models import (
     Activation,
@@ -166,6 +166,18 @@ def test_train_step_counts_correct_predictions():
     expected = int(np.sum(engine.predict(X) == y))
     _, correct = engine.train_step(X, y)
     assert correct == expected
+
+
+@pytest.mark.parametrize("engine_name", ["scratch", "autograd"])
+@pytest.mark.parametrize("shift", [10, -4])
+def test_labels_outside_the_classes_get_a_data_error_naming_the_fix(engine_name, shift):
+    """Labels 0..C-1 shifted out of range: the hand-derived loss refuses them as F.cross_entropy
+    does (it raised NumPy's IndexError, or for a negative label took a class from the end)."""
+    spec = SPECS[1]
+    X, y = data(spec)
+    engine = make_engine(engine_name, spec, spec.init_state(0), OptimizerSpec("sgd", 0.1))
+    with pytest.raises(DataError, match=r"class indices must lie in \[0, 2\].*LabelEncoder"):
+        engine.train_step(X, y + shift)
 
 
 @settings(max_examples=25, deadline=None)

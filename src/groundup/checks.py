@@ -23,10 +23,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from numbers import Integral
 
-from groundup.errors import GroundupError
+import numpy as np
+
+from groundup.errors import DataError, GroundupError
 from groundup.numerics import ACTIVATIONS
 
-__all__ = ["VALUES", "Value", "check", "parse", "passes", "per_layer"]
+__all__ = ["VALUES", "Value", "check", "check_class_indices", "parse", "passes", "per_layer"]
 
 _DEVICE = re.compile(r"cpu|cuda(:\d+)?|mps")
 
@@ -193,3 +195,17 @@ def per_layer(name: str, value, n_layers: int, layer: str, given: str = ""):
         raise GroundupError(f"{row.what} ({row.flag}) lists {len(value)} names for {n_layers} "
                             f"{layer}{'s' * (n_layers != 1)}{given}; {fix}")  # fmt: skip
     return value[0] if len(set(value)) == 1 else value
+
+
+_UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}  # by itemsize
+
+
+def check_class_indices(t: np.ndarray, n_classes: int, fn: str) -> None:
+    """Refuse integer class indices ``t`` outside ``0 .. n_classes - 1`` with a
+    :class:`~groundup.errors.DataError` naming ``fn`` and the fix (indexing with them would
+    raise an IndexError, or for a negative index silently take a class from the other end).
+    One pass: viewed as unsigned, a negative index is huge, so one max checks both ends."""
+    if t.size and np.maximum.reduce(t.view(_UNSIGNED[t.itemsize]), None) >= n_classes:
+        raise DataError(f"{fn}: class indices must lie in [0, {n_classes - 1}] for "
+                        f"{n_classes} classes, got values in [{t.min()}, {t.max()}]; "
+                        "encode labels as 0..C-1 (LabelEncoder) or widen the output layer")

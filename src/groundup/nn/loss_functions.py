@@ -23,6 +23,7 @@ import numpy as np
 from groundup.autograd import Tensor
 from groundup.autograd.sums import row_sums
 from groundup.autograd.tensor import result
+from groundup.checks import check_class_indices
 from groundup.errors import DataError, ShapeError
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -70,9 +71,6 @@ def _scale(g: np.ndarray, reduction: str, n: int, ndim: int):
     return g
 
 
-_UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}  # by itemsize
-
-
 def _class_targets(z: np.ndarray, target, fn: str) -> np.ndarray:
     """Check that ``target`` holds one integer class index per row of ``z``."""
     t = _data(target)
@@ -91,11 +89,7 @@ def _class_targets(z: np.ndarray, target, fn: str) -> np.ndarray:
     if t.shape != z.shape[:1]:
         raise ShapeError(f"{fn}: logits of shape {z.shape} need targets of shape "
                          f"({z.shape[0]},), one class index per row, got {t.shape}")
-    # viewed as unsigned, negative indices become huge, so one max() checks both ends
-    if t.size and np.maximum.reduce(t.view(_UNSIGNED[t.itemsize]), None) >= z.shape[1]:
-        raise DataError(f"{fn}: class indices must lie in [0, {z.shape[1] - 1}] for "
-                        f"{z.shape[1]} classes, got values in [{t.min()}, {t.max()}]; "
-                        "encode labels as 0..C-1 (LabelEncoder) or widen the output layer")
+    check_class_indices(t, z.shape[1], fn)
     return t
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from groundup.checks import check_class_indices
 from groundup.errors import DataError, ShapeError
 from groundup.numerics import bce_with_logits, sigmoid
 from groundup.scratch.layers import LAYERS
@@ -38,6 +39,7 @@ def loss_and_dlogits(Z: np.ndarray, y, binary: bool) -> tuple[float, np.ndarray]
         return float(loss), dZ
     if y.dtype.kind not in "iu":  # signed or unsigned integers
         raise DataError("a multiclass model needs integer class labels 0..C-1")
+    check_class_indices(y, Z.shape[1], "the softmax cross-entropy loss")
     # with s = Z - max_j Z_j (row-wise) and S = Σ_j e^{s_j}:  E_i = log S - s_y,
     # dZ = e^s / (m S) - onehot(y) / m; one exp for both (log_softmax, then exp, takes two)
     rows = np.arange(m)
