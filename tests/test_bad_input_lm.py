@@ -54,6 +54,10 @@ CASES = [
     Case("temperature-zero", _gen("--temperature", "0"), ("--temperature",)),
     Case("top-k-zero", _gen("--top-k", "0"), ("--top-k",)),
     Case("generate-not-a-run", lambda tmp: ["generate", str(tmp)], ("not a language-model run",)),
+    Case("evaluate-lm-run", lambda tmp: ["evaluate", str(RUN["run"])],
+         ("language-model run", "groundup generate")),
+    Case("predict-lm-run", lambda tmp: ["predict", str(RUN["run"]), str(tmp / "digit.png")],
+         ("language-model run", "groundup generate")),
 ]
 
 

@@ -557,6 +557,12 @@ def open_run(folder: str | os.PathLike, engine: str | None = None) -> OpenRun:
     holding NaN or infinite weights is refused with the divergence message.
     """
     folder = Path(folder)
+    from groundup.runs_lm import is_lm_run
+
+    if is_lm_run(folder):  # its config.json has no classifier keys to complain about
+        raise DataError(f"{folder} is a language-model run, which evaluate and predict do not "
+                        f"take (they take classifier runs); use groundup generate {folder} "
+                        f"instead")  # fmt: skip
     meta, config = _read(folder)
     spec = ModelSpec.from_dict(meta["spec"])
     path = folder / "model.safetensors"
