@@ -157,6 +157,22 @@ def test_evaluate_on_a_csv_matches_classes_by_name(penguins_run, capsys, tmp_pat
     assert "(2 examples)" in out
 
 
+def test_evaluate_on_rows_of_a_single_class(penguins_run, capsys, tmp_path):
+    # A trained model may be tested on one class alone: "a classifier needs at least two
+    # classes" is a check for training data, not for evaluation.
+    csv = tmp_path / "adelie.csv"
+    csv.write_text("species,bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_g\n"
+                   "Adelie,39.1,18.7,181,3750\n")  # fmt: skip
+    code, out, err = run_cli(["evaluate", str(penguins_run), "--data", str(csv),
+                              "--target", "species"], capsys)  # fmt: skip
+    assert code == 0, err
+    assert "(1 examples)" in out and re.search(r"accuracy (0|100)\.00%", out)
+    report = out.split("confusion matrix")[0]
+    assert re.search(r"Adelie +\d\.\d{3} +\d\.\d{3} +\d\.\d{3} +1\n", report)
+    # only the classes present or predicted get a row (scikit-learn's report does the same)
+    assert sum(name in report for name in ("Adelie", "Chinstrap", "Gentoo")) <= 2
+
+
 def test_a_csv_run_is_evaluated_and_resumed_from_another_folder(capsys, tmp_path, monkeypatch):
     from groundup import data
 

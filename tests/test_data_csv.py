@@ -101,6 +101,13 @@ def test_a_single_class(tmp_path):
         load_csv(_write(tmp_path, "a,y\n1,cat\n2,cat\n3,cat\n"), target="y")
 
 
+def test_a_single_class_loads_for_evaluation(tmp_path):
+    # training=False: rows to test a trained model on, which may all be of one class
+    ds = load_csv(_write(tmp_path, "a,y\n1,cat\n2,cat\n"), target="y", test_size=0,
+                  training=False)  # fmt: skip
+    assert ds.classes == ["cat"] and ds.y_train.tolist() == [0, 0]
+
+
 def test_unstratified_split_is_the_plain_seeded_split(tmp_path):
     from groundup.data import train_test_split
 

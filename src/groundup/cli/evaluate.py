@@ -66,7 +66,7 @@ def load_eval_data(opened, data: str | None, target: str | None, data_dir: str |
         whole = data is not None  # another CSV: every row; the run's own CSV: its test split
         delimiter = None if whole else config.delimiter  # the run's own CSV: as it was read
         ds = gdata.load_csv(name, target=target, test_size=0 if whole else 0.2,
-                            delimiter=delimiter)  # fmt: skip
+                            delimiter=delimiter, training=False)  # fmt: skip
         X, y = (ds.X_train, ds.y_train) if whole else (ds.X_test, ds.y_test)
         what = f"{name} ({'all' if whole else 'test'} rows)"
     else:
@@ -98,8 +98,11 @@ def run(args) -> int:
     print(f"{opened.folder}: {opened.config.recipe}, {opened.spec.summary()}, on {what} "
           f"({len(y)} examples)")  # fmt: skip
     print(f"accuracy {100 * m['accuracy']:.2f}%, loss {m['loss']:.4f}")
-    print(metrics.classification_report(y, pred, labels=list(range(len(opened.classes))),
-                                        target_names=opened.classes, digits=3))  # fmt: skip
+    # The classes present (true or predicted), as scikit-learn's report: rows of one class are
+    # a fair test, and classes absent from both would only pull the macro average to 0.
+    present = np.unique(np.concatenate([y, pred])).tolist()
+    print(metrics.classification_report(y, pred, labels=present, digits=3,
+                                        target_names=[opened.classes[k] for k in present]))
     print("confusion matrix (rows: true, columns: predicted):")
     width = max(len(str(v)) for row in m["confusion_matrix"] for v in row) + 1
     for name, row in zip(opened.classes, m["confusion_matrix"], strict=True):

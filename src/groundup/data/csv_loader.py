@@ -57,19 +57,20 @@ def check_categorical(path, target: str, values: list[str], n_rows: int) -> None
         )
 
 
-def _labels(table, target: str, codes: np.ndarray, values: list[str]):
+def _labels(table, target: str, codes: np.ndarray, values: list[str], training: bool):
     path = table.path
     missing = [k for k, v in enumerate(values) if v.lower() in MISSING]
     if missing:
         at = line_numbers(table, np.flatnonzero(np.isin(codes, missing))[:5])
         raise DataError(f"{path}: target {target!r} is missing at lines {at}")
-    check_categorical(path, target, values, len(codes))
+    if training:  # new rows for a trained model are matched to its classes instead
+        check_categorical(path, target, values, len(codes))
     try:
         keys = [int(v) for v in values]  # integer labels: numeric order
     except ValueError:
         keys = values
     classes = sorted(set(keys))
-    if len(classes) < 2:
+    if training and len(classes) < 2:
         raise DataError(f"{path}: target {target!r} has a single class ({str(classes[0])!r}); a "
                         f"classifier needs at least two")  # fmt: skip
     position = {c: k for k, c in enumerate(classes)}
@@ -86,6 +87,7 @@ def load_csv(
     stratify: bool = True,
     delimiter: str | None = None,
     log: Callable[[str], None] | None = None,
+    training: bool = True,
 ) -> Dataset:
     """Load a CSV file with a header row as a classification :class:`Dataset`.
 
@@ -102,6 +104,11 @@ def load_csv(
         default: detected among ``, ; tab |``.
     log : callable, optional
         Receives a one-line note when the detected delimiter is not a comma.
+    training : bool
+        Refuse a target with a single class or continuous values (see
+        :func:`check_categorical`), which no classifier can learn. ``False`` for rows to evaluate
+        a trained model on: rows of one class are fine there, and the labels are checked
+        against the model's classes instead.
 
     Returns
     -------
@@ -131,7 +138,7 @@ def load_csv(
     rows = read_columns(table, columns, label=t)
     if log is not None and table.note():
         log(table.note())
-    y, classes = _labels(table, header[t], rows.codes, rows.values)
+    y, classes = _labels(table, header[t], rows.codes, rows.values, training)
     description = f"{path.name}: {len(y)} rows, target {header[t]!r}."
     feature_names = [header[c] for c in columns]
     return split_dataset(path.stem, rows.X, y, classes, description, feature_names, None,
