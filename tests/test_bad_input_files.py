@@ -166,6 +166,11 @@ TRAIN_CASES = [
          ("looks continuous", "200 distinct numbers in 200 rows", "bin it")),  # fmt: skip
     Case("an id column as target", train_text(continuous(100, integers=True)),
          ("looks continuous", "100 distinct")),  # fmt: skip
+    Case("a class with one row", train_text(GOOD + "5,1,r\n", "rare.csv"),
+         ("rare.csv", "class 'r' of target 'y' has a single row (line 14)",
+          "add rows of that class, or delete that row")),  # fmt: skip
+    Case("two classes with one row", train_text(GOOD + "5,1,r\n6,2,s\n", "rare.csv"),
+         ("classes 'r', 's' of target 'y' have a single row each (lines 14, 15)",)),
     Case("bad --delimiter", train_text(GOOD, "data.csv", "--delimiter", "ab"),
          ("one character",)),  # fmt: skip
     Case("--delimiter on a registry set", lambda tmp: ["train", "penguins", "--delimiter", ";"],

@@ -101,6 +101,20 @@ def test_a_single_class(tmp_path):
         load_csv(_write(tmp_path, "a,y\n1,cat\n2,cat\n3,cat\n"), target="y")
 
 
+def test_a_class_with_one_row_cannot_be_split(tmp_path):
+    path = _write(tmp_path, "a,y\n1,p\n2,p\n3,q\n4,q\n5,r\n")
+    with pytest.raises(DataError, match=r"class 'r' of target 'y' has a single row \(line 6\)"):
+        load_csv(path, target="y")
+    assert load_csv(path, target="y", test_size=0).classes == ["p", "q", "r"]  # no split
+
+
+def test_train_test_split_names_the_classes_too_small_to_stratify():
+    from groundup.data import train_test_split
+
+    with pytest.raises(DataError, match=r"class\(es\) \['b'\] have a single example"):
+        train_test_split(np.arange(5), stratify=np.array(["a", "a", "b", "c", "c"]))
+
+
 def test_a_single_class_loads_for_evaluation(tmp_path):
     # training=False: rows to test a trained model on, which may all be of one class
     ds = load_csv(_write(tmp_path, "a,y\n1,cat\n2,cat\n"), target="y", test_size=0,

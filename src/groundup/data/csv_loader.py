@@ -78,6 +78,24 @@ def _labels(table, target: str, codes: np.ndarray, values: list[str], training: 
     return lookup[codes], [str(c) for c in classes]
 
 
+def _check_stratifiable(table, target: str, y: np.ndarray, classes: list[str]) -> None:
+    """One line naming the classes with a single row, which a stratified split cannot divide."""
+    lone = np.flatnonzero(np.bincount(y, minlength=len(classes)) < 2)
+    if not len(lone):
+        return
+    many = len(lone) > 1
+    names = ", ".join(repr(classes[c]) for c in lone[:5]) + (
+        f" and {len(lone) - 5} more" if len(lone) > 5 else "")
+    at = ", ".join(map(str, line_numbers(table, np.flatnonzero(np.isin(y, lone))[:5])))
+    raise DataError(
+        f"{table.path}: class{'es' if many else ''} {names} of target {target!r} "
+        f"{'have a single row each' if many else 'has a single row'} "
+        f"(line{'s' if many else ''} {at}); the stratified train/test split needs at "
+        f"least 2 rows of every class: add rows of {'those classes' if many else 'that class'}, "
+        f"or delete {'those rows' if many else 'that row'}"
+    )
+
+
 def load_csv(
     path: str | os.PathLike,
     target: str | int,
@@ -139,6 +157,8 @@ def load_csv(
     if log is not None and table.note():
         log(table.note())
     y, classes = _labels(table, header[t], rows.codes, rows.values, training)
+    if test_size and stratify:
+        _check_stratifiable(table, header[t], y, classes)
     description = f"{path.name}: {len(y)} rows, target {header[t]!r}."
     feature_names = [header[c] for c in columns]
     return split_dataset(path.stem, rows.X, y, classes, description, feature_names, None,

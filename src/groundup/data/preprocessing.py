@@ -201,11 +201,15 @@ def train_test_split(*arrays, test_size=0.2, random_state=42, stratify=None, shu
     if stratify is not None:
         if not shuffle:
             raise DataError("a stratified split needs shuffle=True")
-        codes = LabelEncoder().fit_transform(np.asarray(stratify))
+        encoder = LabelEncoder()
+        codes = encoder.fit_transform(np.asarray(stratify))
         if len(codes) != n:
             raise ShapeError(f"stratify has {len(codes)} labels for {n} rows")
-        if n_test and np.bincount(codes).min() < 2:
-            raise DataError("stratified split: every class needs at least 2 examples")
+        lone = encoder.classes_[np.bincount(codes) < 2].tolist()
+        if n_test and lone:
+            raise DataError(f"stratified split: class(es) {lone[:5]} have a single example, "
+                            f"and every class needs at least 2 (one for train, one for test); "
+                            f"add examples of them, drop them, or pass stratify=None")
         test_parts, train_parts = [], []
         for c, k in enumerate(stratified_test_counts(codes, n_test)):
             members = rng.permutation(np.flatnonzero(codes == c))
