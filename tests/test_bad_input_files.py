@@ -173,6 +173,13 @@ TRAIN_CASES = [
          ("classes 'r', 's' of target 'y' have a single row each (lines 14, 15)",)),
     Case("bad --delimiter", train_text(GOOD, "data.csv", "--delimiter", "ab"),
          ("one character",)),  # fmt: skip
+    Case("--delimiter not in a tab header", train_text(GOOD.replace(",", "\t"), "data.tsv",
+                                                       "--delimiter", ";"),
+         ("data.tsv", "--delimiter ';' does not separate the names", "tab-separated",
+          "give --delimiter tab")),  # fmt: skip
+    Case("--delimiter in no header", train_text(GOOD.replace(",", " "), "data.txt",
+                                                "--delimiter", ";"),
+         ("not a table", "--delimiter ';' does not separate the names")),  # fmt: skip
     Case("--delimiter on a registry set", lambda tmp: ["train", "penguins", "--delimiter", ";"],
          ("applies to CSV files",)),  # fmt: skip
 ]
@@ -199,6 +206,9 @@ PREDICT_CASES = [
                                                                "x.png"), ("is an image",)),
     Case("predict: semicolons, a column missing", predict_text("a;c\n1;2\n"),
          ("lacks the model's feature columns ['b']",)),  # fmt: skip
+    Case("predict: --delimiter not in the header",
+         predict_bytes("table", b"a;b\n1;2\n", "new.csv", "--delimiter", "tab"),
+         ("--delimiter tab does not separate", "semicolon-separated")),  # fmt: skip
     Case("predict: not a table", predict_text("hello there\n"),
          ("single column", "--delimiter")),  # fmt: skip
 ]

@@ -19,7 +19,13 @@ from collections.abc import Callable
 
 import numpy as np
 
-from groundup.data.csv_table import MISSING, line_numbers, open_table, read_columns
+from groundup.data.csv_table import (
+    MISSING,
+    delimiter_name,
+    line_numbers,
+    open_table,
+    read_columns,
+)
 from groundup.data.dataset import Dataset, split_dataset
 from groundup.errors import DataError
 
@@ -84,8 +90,8 @@ def _check_stratifiable(table, target: str, y: np.ndarray, classes: list[str]) -
     if not len(lone):
         return
     many = len(lone) > 1
-    names = ", ".join(repr(classes[c]) for c in lone[:5]) + (
-        f" and {len(lone) - 5} more" if len(lone) > 5 else "")
+    more = f" and {len(lone) - 5} more" if len(lone) > 5 else ""
+    names = ", ".join(repr(classes[c]) for c in lone[:5]) + more
     at = ", ".join(map(str, line_numbers(table, np.flatnonzero(np.isin(y, lone))[:5])))
     raise DataError(
         f"{table.path}: class{'es' if many else ''} {names} of target {target!r} "
@@ -142,6 +148,10 @@ def load_csv(
         t = target % len(header)
     elif target in header:
         t = header.index(target)
+    elif len(header) == 1 and not table.detected:  # and no other of , ; tab | splits it
+        raise DataError(f"{path} is not a table: --delimiter {delimiter_name(table.delimiter)} "
+                        f"does not separate the names of its header {header[0]!r}; give the "
+                        f"delimiter its header uses with --delimiter")  # fmt: skip
     elif len(header) == 1:
         raise DataError(f"{path} is not a table: its header {header[0]!r} is one column (no "
                         f"comma, semicolon, tab or | separates names); give the delimiter with "

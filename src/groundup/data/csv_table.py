@@ -99,9 +99,9 @@ def open_table(path, delimiter: str | None = None) -> Table:
     sample, at_end = _sample(path, gzipped)
     text = _check_text(path, sample, at_end)
     detected = delimiter is None
-    if delimiter is None:
-        if not at_end:  # the last line of the sample may be cut short
-            text = text[: max(text.rfind("\n"), text.rfind("\r")) + 1] or text
+    if not at_end:  # the last line of the sample may be cut short
+        text = text[: max(text.rfind("\n"), text.rfind("\r")) + 1] or text
+    if detected:
         delimiter = detect_delimiter(text) or ","
     else:
         delimiter = parse_delimiter(delimiter)
@@ -115,8 +115,25 @@ def open_table(path, delimiter: str | None = None) -> Table:
     if header is None:
         raise DataError(f"{path} is empty; a CSV with a header row and data rows is needed")
     header = [name.strip() for name in header]
+    if not detected and len(header) == 1:
+        _check_given_delimiter(path, header[0], delimiter, text)
     _check_names(path, header)
     return Table(path, header, delimiter, detected, gzipped, header_line)
+
+
+def delimiter_name(d: str) -> str:
+    """How messages name a delimiter: ``tab``, ``';'``."""
+    return "tab" if d == "\t" else repr(d)
+
+
+def _check_given_delimiter(path: Path, header: str, delimiter: str, text: str) -> None:
+    """A given delimiter that leaves the header one column, where another one splits it."""
+    found = detect_delimiter(text)
+    if found is not None and found != delimiter:
+        raise DataError(f"{path}: --delimiter {delimiter_name(delimiter)} does not separate "
+                        f"the names of its header {header!r}, which is "
+                        f"{CANDIDATES[found]}-separated; give --delimiter {CANDIDATES[found]}, "
+                        f"or leave --delimiter out to detect it")  # fmt: skip
 
 
 def detect_delimiter(text: str) -> str | None:
