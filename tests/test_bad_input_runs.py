@@ -294,6 +294,12 @@ OTHER_CASES = [
          ("--target", "CSV")),
     Case("evaluate-target-with-builtin-data", lambda t: ["evaluate", _copy_good(t), "--target",
                                                          "species"], ("--target", "CSV")),
+    # a run of a built-in set has no label column to fall back on: the file is checked first
+    Case("evaluate-missing-csv-no-target", lambda t: ["evaluate", _copy_good(t), "--data",
+                                                      t / "nofile.csv"], ("no such file",)),
+    Case("evaluate-csv-no-target", lambda t: ["evaluate", _copy_good(t), "--data",
+                                              _write(t / "few.csv", "species,bill\nAdelie,1\n")],
+         ("which column of", "(species, bill)", "--target COL")),
     Case("adam-lr-1e308", lambda t: [*TRAIN, "--optimizer", "adam", "--lr", "1e308", "--out",
                                      t / "d"], ("diverged", "adam", "--lr 0.001")),
     Case("sgd-lr-1e308", lambda t: [*TRAIN, "--optimizer", "sgd", "--lr", "1e308", "--out",
@@ -304,6 +310,11 @@ OTHER_CASES = [
 ]  # fmt: skip
 
 _GOOD: dict[str, Path] = {}
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
 
 
 def _copy_good(tmp_path: Path) -> Path:

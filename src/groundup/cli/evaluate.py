@@ -59,12 +59,16 @@ def load_eval_data(opened, data: str | None, target: str | None, data_dir: str |
                         f"data set with its own labels: drop --target")  # fmt: skip
     if is_csv_path(name):
         target = target or config.target
-        if not target:
-            from groundup.errors import DataError
-
-            raise DataError(f"which column of {name} is the label? Name it with --target COL")
         whole = data is not None  # another CSV: every row; the run's own CSV: its test split
         delimiter = None if whole else config.delimiter  # the run's own CSV: as it was read
+        if not target:
+            from groundup.data.csv_table import open_table
+            from groundup.errors import DataError
+
+            header = open_table(name, delimiter).header  # no such file, a folder, ...: first
+            more = f" and {len(header) - 8} more" if len(header) > 8 else ""
+            raise DataError(f"which column of {name} ({', '.join(header[:8])}{more}) is the "
+                            f"label? Name it with --target COL")  # fmt: skip
         ds = gdata.load_csv(name, target=target, test_size=0 if whole else 0.2,
                             delimiter=delimiter, training=False)  # fmt: skip
         X, y = (ds.X_train, ds.y_train) if whole else (ds.X_test, ds.y_test)
