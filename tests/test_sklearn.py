@@ -259,3 +259,18 @@ def test_bad_input_is_a_value_error():
         MLPClassifier(engine="jax").fit(X, y)
     with pytest.raises(ValueError, match="1 class"):
         MLPClassifier().fit(X, np.zeros(len(X)))
+
+
+def test_partial_fit_refuses_other_classes_as_sklearn():
+    """classes given again must be the first call's (scikit-learn's message, word for word)."""
+    X, y = iris()
+    ours = MLPClassifier((3,), random_state=0).partial_fit(X, y, classes=[0, 1, 2])
+    sk = SkMLP((3,), random_state=0).partial_fit(X, y, classes=[0, 1, 2])
+    messages = []
+    for est in (ours, sk):
+        with pytest.raises(ValueError, match="is not the same as on last call") as info:
+            est.partial_fit(X, y, classes=[0, 1])
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]
+    np.testing.assert_array_equal(ours.classes_, [0, 1, 2])
+    ours.partial_fit(X, y, classes=[2, 1, 0])  # the same classes, in another order

@@ -23,7 +23,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from groundup.data.loader import DataLoader, TensorDataset
@@ -96,7 +96,8 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
     def partial_fit(self, X, y, classes=None):
         """One epoch over ``(X, y)``, continuing from the current weights and optimizer state.
 
-        ``classes`` (every label there will be) is required on the first call. Epoch ``k``
+        ``classes`` (every label there will be) is required on the first call; given again, it
+        must name the same classes (a ``ValueError`` otherwise, as scikit-learn). Epoch ``k``
         (``n_iter_ = k`` before the call) takes its batches in ``epoch_order(n, seed, k)``, so
         ``k`` calls on the same data are exactly ``fit`` with ``max_iter=k`` and ``tol=0``.
         """
@@ -106,6 +107,9 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
             if classes is None:
                 raise ValueError("classes must be passed on the first call to partial_fit: "
                                  "every label the data will have, e.g. classes=np.unique(y)")
+        elif classes is not None and not np.array_equal(self.classes_, unique_labels(classes)):
+            raise ValueError(f"`classes={classes!r}` is not the same as on last call to "
+                             f"partial_fit, was: {self.classes_!r}")
         return self._fit(X, y, classes=classes if first else None, reset=first, incremental=True)
 
     def predict(self, X) -> np.ndarray:
