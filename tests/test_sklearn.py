@@ -253,7 +253,7 @@ def test_bad_input_is_a_value_error():
         MLPClassifier().partial_fit(X, y)
     with pytest.raises(ValueError, match="not in classes"):
         MLPClassifier((3,)).partial_fit(X, y, classes=[0, 1]).partial_fit(X, y)
-    with pytest.raises(ValueError, match="hidden_layer_sizes|hidden"):
+    with pytest.raises(ValueError, match="hidden_layer_sizes must be"):
         MLPClassifier((0,)).fit(X, y)
     with pytest.raises(ValueError, match="engine"):
         MLPClassifier(engine="jax").fit(X, y)
@@ -274,3 +274,18 @@ def test_partial_fit_refuses_other_classes_as_sklearn():
     assert messages[0] == messages[1]
     np.testing.assert_array_equal(ours.classes_, [0, 1, 2])
     ours.partial_fit(X, y, classes=[2, 1, 0])  # the same classes, in another order
+
+
+@pytest.mark.parametrize("est, name", [
+    (MLPClassifier(hidden_layer_sizes=(0,)), "hidden_layer_sizes must be positive integers"),
+    (MLPClassifier(hidden_layer_sizes=(4, 2.5)), "hidden_layer_sizes must be positive integers"),
+    (CNNClassifier(kernel_size=4), "kernel_size must be an odd positive integer"),
+    (CNNClassifier(channels=()), "channels must be one or more positive integers"),
+    (CNNClassifier(channels=(4, -1)), "channels must be one or more positive integers"),
+])  # fmt: skip
+def test_bad_network_parameters_are_named_as_the_estimators(est, name):
+    """A ValueError names the estimator's parameter, as scikit-learn's, not the CLI's flag."""
+    X, y = load_digits(return_X_y=True)
+    with pytest.raises(ValueError, match=name) as info:
+        est.set_params(max_iter=1).fit(X[:20], y[:20])
+    assert "--" not in str(info.value)

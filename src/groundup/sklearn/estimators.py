@@ -27,6 +27,18 @@ def _spec_or_value_error(build, *args, **kwargs):
         raise ValueError(str(e)) from None
 
 
+def _positive_ints(name: str, value, *, empty: bool) -> tuple[int, ...]:
+    """``value`` (an int or a sequence of them) as a tuple of positive ints, else a
+    ``ValueError`` naming the parameter ``name`` (scikit-learn's wording, not the CLI's flags).
+    ``empty``: whether ``()`` is allowed."""
+    values = (value,) if isinstance(value, Integral) else tuple(value)
+    if (not values and not empty) or not all(
+            isinstance(v, Integral) and not isinstance(v, bool) and v >= 1 for v in values):
+        what = "positive integers" if empty else "one or more positive integers"
+        raise ValueError(f"{name} must be {what}, got {value!r}")
+    return tuple(int(v) for v in values)
+
+
 class MLPClassifier(NetworkClassifier):
     """A multilayer perceptron classifier: scikit-learn's ``MLPClassifier`` on groundup's engines.
 
@@ -114,8 +126,7 @@ class MLPClassifier(NetworkClassifier):
         self._set_params(locals())
 
     def _spec(self, input_shape, n_classes):
-        hidden = self.hidden_layer_sizes
-        hidden = (hidden,) if isinstance(hidden, Integral) else tuple(int(h) for h in hidden)
+        hidden = _positive_ints("hidden_layer_sizes", self.hidden_layer_sizes, empty=True)
         if not hidden:
             name = "logistic" if n_classes == 2 else "softmax"
             return _spec_or_value_error(models.build, name, input_shape, n_classes)
@@ -167,7 +178,10 @@ class CNNClassifier(NetworkClassifier):
         self._set_params(locals())
 
     def _spec(self, input_shape, n_classes):
-        channels = tuple(int(c) for c in self.channels)
+        channels = _positive_ints("channels", self.channels, empty=False)
+        if self.kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size must be an odd positive integer (3, 5, ...), got "
+                             f"{self.kernel_size!r}")
         side = 2 ** len(channels)
         if min(input_shape[1:]) < side:
             raise ValueError(
