@@ -124,3 +124,18 @@ def test_alpha_gradient_is_the_penalty_gradient():
         down[name][idx] -= h
         numeric = (penalised(up) - penalised(down)) / (2 * h)
         assert W0[name][idx] - stepped[name][idx] == pytest.approx(numeric, rel=1e-6, abs=1e-9)
+
+
+@pytest.mark.parametrize("activation", ["identity", "tanh", "logistic"])
+def test_an_epoch_of_each_activation_equals_sklearns(activation):
+    """Every activation scikit-learn offers ("identity" included: groundup's "linear") trains
+    to scikit-learn's weights and loss curve from the same start and batches."""
+    X, y = cancer32()
+    kw = dict(hidden_layer_sizes=(8,), activation=activation, solver="sgd", momentum=0.9,
+              alpha=1.0, batch_size=64, learning_rate_init=0.01, shuffle=False, max_iter=2,
+              tol=0, random_state=3)  # fmt: skip
+    ours = MLPClassifier(**kw).fit(X, y)
+    sk = SkMLP(**kw).fit(X, y)
+    for a, b in zip(ours.coefs_ + ours.intercepts_, sk.coefs_ + sk.intercepts_, strict=True):
+        np.testing.assert_allclose(a, b, rtol=2e-4, atol=2e-6)
+    np.testing.assert_allclose(ours.loss_curve_, sk.loss_curve_, rtol=2e-5)

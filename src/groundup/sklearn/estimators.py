@@ -55,8 +55,10 @@ class MLPClassifier(NetworkClassifier):
     Parameters (scikit-learn's names and meanings)
     ----------------------------------------------
     hidden_layer_sizes : tuple of int, default (100,)
-    activation : {"relu", "tanh", "logistic", "sigmoid", "leaky_relu", "gelu"}, default "relu"
-        ``"logistic"`` is groundup's ``"sigmoid"``. scikit-learn's ``"identity"`` is not offered.
+    activation : {"relu", "tanh", "logistic", "identity", "leaky_relu", "gelu"}, default "relu"
+        scikit-learn's four, which train to its numbers, and groundup's ``"leaky_relu"`` and
+        ``"gelu"``; ``"sigmoid"`` and ``"linear"`` (groundup's names for ``"logistic"`` and
+        ``"identity"``) are accepted too.
     solver : {"sgd", "adam"}, default "adam"
         PyTorch's rules (``v = μ v + g; w -= lr v`` is scikit-learn's SGD written otherwise; Adam
         adds ``eps`` to the bias-corrected ``sqrt(v̂)``, scikit-learn to ``sqrt(v)``).
