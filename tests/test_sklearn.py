@@ -289,3 +289,35 @@ def test_bad_network_parameters_are_named_as_the_estimators(est, name):
     with pytest.raises(ValueError, match=name) as info:
         est.set_params(max_iter=1).fit(X[:20], y[:20])
     assert "--" not in str(info.value)
+
+
+@pytest.mark.parametrize("data, hidden", [(cancer, (5, 3)), (iris, ()), (iris, (4,))])
+def test_loss_n_layers_n_outputs_out_activation_are_sklearns(data, hidden, tmp_path):
+    """scikit-learn's fitted attributes, equal to its own on the same data and settings (the
+    same Glorot start and batches: the same loss_), kept by save/load and pickling."""
+    X, y = data()
+    X = X.astype(np.float32)
+    kw = dict(hidden_layer_sizes=hidden, solver="sgd", batch_size=50, shuffle=False,
+              learning_rate_init=0.01, max_iter=3, tol=0, random_state=1)
+    ours, sk = MLPClassifier(**kw).fit(X, y), SkMLP(**kw).fit(X, y)
+    names = ("n_layers_", "n_outputs_", "out_activation_")
+    assert [getattr(ours, a) for a in names] == [getattr(sk, a) for a in names]
+    assert ours.loss_ == ours.loss_curve_[-1] and ours.loss_ == pytest.approx(sk.loss_, rel=1e-4)
+    ours.save(tmp_path / "mlp.safetensors")
+    for twin in (MLPClassifier.load(tmp_path / "mlp.safetensors"),
+                 pickle.loads(pickle.dumps(ours))):
+        assert [getattr(twin, a) for a in ("loss_", *names)] == \
+            [getattr(ours, a) for a in ("loss_", *names)]
+    ours.partial_fit(X, y)
+    assert ours.loss_ == ours.loss_curve_[-1]
+
+
+def test_cnn_n_layers_n_outputs_out_activation():
+    X, y = load_digits(return_X_y=True)
+    X, y = (X / 16)[:100], y[:100]
+    cnn = CNNClassifier(channels=(3, 4), max_iter=2, random_state=0).fit(X, y)
+    assert (cnn.n_layers_, cnn.n_outputs_, cnn.out_activation_) == (4, 10, "softmax")
+    assert len(cnn.coefs_) == cnn.n_layers_ - 1 and cnn.loss_ == cnn.loss_curve_[-1]
+    two = CNNClassifier(channels=(3,), max_iter=1, random_state=0).fit(X, y % 2)
+    assert (two.n_layers_, two.n_outputs_, two.out_activation_) == (3, 1, "logistic")
+    assert pickle.loads(pickle.dumps(two)).n_layers_ == 3

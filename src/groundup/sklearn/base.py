@@ -163,7 +163,7 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         epochs = 1 if incremental else self.max_iter
         with blas_threads(1), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for _ in range(epochs):
-                loss = self._epoch(X, y, self.n_iter_)
+                self.loss_ = loss = self._epoch(X, y, self.n_iter_)
                 self.n_iter_ += 1
                 self.t_ += len(X)
                 self.loss_curve_.append(loss)
@@ -219,6 +219,7 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
             self._engine = make_engine(self.engine, spec, state, optimizer, self._seed)
         except GroundupError as e:
             raise ValueError(str(e)) from None
+        self._describe_network()
         self.n_iter_, self.t_ = 0, 0
         self.loss_curve_ = []
         self._no_improvement_count = 0
@@ -229,6 +230,15 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         else:
             self.best_loss_ = np.inf
             self.validation_scores_ = self.best_validation_score_ = None
+
+    def _describe_network(self) -> None:
+        """scikit-learn's ``n_layers_`` (layers of units, input and logits included: one more
+        than ``len(coefs_)``), ``n_outputs_`` (logits) and ``out_activation_``, from the
+        network."""
+        head = self._engine.spec.head
+        self.n_layers_ = len(self.coefs_) + 1
+        self.n_outputs_ = head.n_outputs
+        self.out_activation_ = "logistic" if head.binary else "softmax"
 
     def _batch_size(self, n: int) -> int:
         """scikit-learn's: ``min(200, n)`` for ``"auto"``, else ``batch_size`` clipped to ``n``."""
@@ -320,6 +330,9 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = np.asarray(meta["classes"])
         for k, v in meta["fitted"].items():
             setattr(self, k, v)
+        if "loss_" not in meta["fitted"] and self.loss_curve_:  # a file from before loss_
+            self.loss_ = self.loss_curve_[-1]
+        self._describe_network()
         self.input_shape_ = tuple(meta["input_shape"])
         self.n_features_in_ = int(meta["n_features_in"])
         if "feature_names_in" in meta:
@@ -370,5 +383,5 @@ def _jsonable_params(params: dict) -> dict:
     return {**params, "random_state": rs if rs is None or isinstance(rs, Integral) else None}
 
 
-_FITTED = ("n_iter_", "t_", "loss_curve_", "best_loss_", "validation_scores_",
+_FITTED = ("n_iter_", "t_", "loss_", "loss_curve_", "best_loss_", "validation_scores_",
            "best_validation_score_", "_no_improvement_count")

@@ -52,6 +52,10 @@ class MLPClassifier(NetworkClassifier):
     the same ``random_state`` (``init="glorot"``), or from PyTorch's as ``groundup train`` with
     the same settings (``init="pytorch"``).
 
+    scikit-learn's ``solver="lbfgs"``, ``learning_rate`` (the step stays ``learning_rate_init``,
+    its ``"constant"``), ``power_t``, ``max_fun``, ``warm_start`` and ``fit``'s
+    ``sample_weight`` are not offered.
+
     Parameters (scikit-learn's names and meanings)
     ----------------------------------------------
     hidden_layer_sizes : tuple of int, default (100,)
@@ -102,10 +106,20 @@ class MLPClassifier(NetworkClassifier):
 
     Attributes
     ----------
-    classes_, n_features_in_, feature_names_in_, loss_curve_, best_loss_, n_iter_, t_,
+    classes_, n_features_in_, feature_names_in_, loss_, loss_curve_, best_loss_, n_iter_, t_,
     validation_scores_, best_validation_score_ : as scikit-learn
+        ``loss_`` is the last epoch's training loss (``loss_curve_[-1]``, the L2 penalty
+        included), with early stopping too.
     coefs_ : list of ndarray of shape (n_in, n_out)
     intercepts_ : list of ndarray of shape (n_out,)
+    n_layers_ : int
+        Layers of units, the input and the output included: ``len(hidden_layer_sizes) + 2``
+        (``len(coefs_) + 1``), as scikit-learn.
+    n_outputs_ : int
+        Logits: 1 for two classes, else ``len(classes_)``, as scikit-learn.
+    out_activation_ : {"logistic", "softmax"}
+        What turns the logits into ``predict_proba``: ``"logistic"`` for two classes (their one
+        logit), ``"softmax"`` for more, as scikit-learn.
 
     >>> from sklearn.datasets import load_iris
     >>> X, y = load_iris(return_X_y=True)
@@ -161,7 +175,8 @@ class CNNClassifier(NetworkClassifier):
     takes a convolution's fans as ``in·k²`` and ``out·k²``; ``engine`` defaults to
     ``"autograd"`` here). Attributes as
     :class:`MLPClassifier`'s, with ``coefs_`` holding a convolution's weight as
-    (out, in, kH, kW), and ``input_shape_`` the (C, H, W) the network takes.
+    (out, in, kH, kW), ``n_layers_ = len(channels) + 2`` (the input, each block's output, the
+    logits) and ``input_shape_`` the (C, H, W) the network takes.
     """
 
     _parameter_constraints = {
