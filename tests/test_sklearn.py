@@ -321,3 +321,25 @@ def test_cnn_n_layers_n_outputs_out_activation():
     two = CNNClassifier(channels=(3,), max_iter=1, random_state=0).fit(X, y % 2)
     assert (two.n_layers_, two.n_outputs_, two.out_activation_) == (3, 1, "logistic")
     assert pickle.loads(pickle.dumps(two)).n_layers_ == 3
+
+
+@pytest.mark.parametrize("early", [True, False])
+def test_verbose_prints_sklearns_lines(early, capsys):
+    """Each epoch's loss, with early stopping its validation score, and why training stopped:
+    scikit-learn's lines, the last one word for word."""
+    X, y = cancer()
+    kw = dict(hidden_layer_sizes=(8,), learning_rate_init=0.05, max_iter=200, tol=1e-2,
+              n_iter_no_change=3, early_stopping=early, verbose=True, random_state=0)
+    SkMLP(**kw).fit(X, y)
+    theirs = capsys.readouterr().out.splitlines()
+    est = MLPClassifier(**kw).fit(X, y)
+    ours = capsys.readouterr().out.splitlines()
+    assert est.n_iter_ < 200 and ours[-1] == theirs[-1]
+    assert ours[-1] == (f"{'Validation score' if early else 'Training loss'} did not improve "
+                        f"more than tol=0.010000 for 3 consecutive epochs. Stopping.")
+    per_epoch = 2 if early else 1
+    assert len(ours) == per_epoch * est.n_iter_ + 1
+    for k in range(est.n_iter_):
+        assert ours[per_epoch * k] == f"Iteration {k + 1}, loss = {est.loss_curve_[k]:.8f}"
+        if early:
+            assert ours[2 * k + 1] == f"Validation score: {est.validation_scores_[k]:f}"

@@ -170,7 +170,11 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
                 if self.verbose:
                     print(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
                 self._update_no_improvement_count(early, X_val, y_val)
-                if not incremental and self._no_improvement_count > self.n_iter_no_change:
+                if self._no_improvement_count > self.n_iter_no_change:
+                    if self.verbose:
+                        what = "Validation score" if early else "Training loss"
+                        print(f"{what} did not improve more than tol={self.tol:f} for "
+                              f"{self.n_iter_no_change} consecutive epochs. Stopping.")
                     break
             else:
                 if not incremental and self.max_iter > 1:
@@ -278,6 +282,8 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         if early:
             score = float(np.mean(self._engine.predict(X_val) == y_val))
             self.validation_scores_.append(score)
+            if self.verbose:
+                print(f"Validation score: {score:f}")
             worse = score < self.best_validation_score_ + self.tol
             self._no_improvement_count = self._no_improvement_count + 1 if worse else 0
             if score > self.best_validation_score_:
