@@ -343,3 +343,16 @@ def test_verbose_prints_sklearns_lines(early, capsys):
         assert ours[per_epoch * k] == f"Iteration {k + 1}, loss = {est.loss_curve_[k]:.8f}"
         if early:
             assert ours[2 * k + 1] == f"Validation score: {est.validation_scores_[k]:f}"
+
+
+def test_partial_fit_and_early_stopping():
+    """scikit-learn's ValueError for partial_fit with early_stopping=True (it was a TypeError);
+    a fit with early stopping can go on with partial_fit once it is switched off."""
+    X, y = iris()
+    with pytest.raises(ValueError, match="partial_fit does not support early_stopping=True"):
+        MLPClassifier((3,), early_stopping=True).partial_fit(X, y, classes=[0, 1, 2])
+    est = MLPClassifier((3,), early_stopping=True, max_iter=3, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="early_stopping=True"):
+        est.partial_fit(X, y)
+    est.set_params(early_stopping=False).partial_fit(X, y)
+    assert est.n_iter_ == 4 and est.best_loss_ == est.loss_

@@ -97,7 +97,8 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         """One epoch over ``(X, y)``, continuing from the current weights and optimizer state.
 
         ``classes`` (every label there will be) is required on the first call; given again, it
-        must name the same classes (a ``ValueError`` otherwise, as scikit-learn). Epoch ``k``
+        must name the same classes (a ``ValueError`` otherwise, as scikit-learn, and with
+        ``early_stopping=True``). Epoch ``k``
         (``n_iter_ = k`` before the call) takes its batches in ``epoch_order(n, seed, k)``, so
         ``k`` calls on the same data are exactly ``fit`` with ``max_iter=k`` and ``tol=0``.
         """
@@ -110,6 +111,8 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         elif classes is not None and not np.array_equal(self.classes_, unique_labels(classes)):
             raise ValueError(f"`classes={classes!r}` is not the same as on last call to "
                              f"partial_fit, was: {self.classes_!r}")
+        if self.early_stopping:  # one epoch has no validation split to stop on
+            raise ValueError("partial_fit does not support early_stopping=True")
         return self._fit(X, y, classes=classes if first else None, reset=first, incremental=True)
 
     def predict(self, X) -> np.ndarray:
@@ -291,6 +294,8 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
                 self._best_state = self._engine.state_dict()
             return
         loss = self.loss_curve_[-1]
+        if self.best_loss_ is None:  # a partial_fit after a fit with early stopping
+            self.best_loss_ = np.inf
         worse = loss > self.best_loss_ - self.tol
         self._no_improvement_count = self._no_improvement_count + 1 if worse else 0
         self.best_loss_ = min(self.best_loss_, loss)
