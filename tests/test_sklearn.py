@@ -356,3 +356,15 @@ def test_partial_fit_and_early_stopping():
         est.partial_fit(X, y)
     est.set_params(early_stopping=False).partial_fit(X, y)
     assert est.n_iter_ == 4 and est.best_loss_ == est.loss_
+
+
+def test_cnn_names_the_shapes_it_takes():
+    """A 5-D X is refused with the shapes CNNClassifier takes, not check_array's 'dim <= 2';
+    nested lists of images are images."""
+    y = np.arange(10) % 2
+    for X in (np.zeros((10, 2, 3, 4, 5)), np.zeros((10, 2, 3, 4, 5)).tolist()):
+        with pytest.raises(ValueError, match=r"\(n_samples, H, W\) or \(n_samples, C, H, W\), "
+                                             r"got an array of shape \(10, 2, 3, 4, 5\)"):
+            CNNClassifier(channels=(2,), max_iter=1).fit(X, y)
+    images = np.zeros((10, 4, 4)).tolist()
+    assert CNNClassifier(channels=(2,), max_iter=1).fit(images, y).input_shape_ == (1, 4, 4)

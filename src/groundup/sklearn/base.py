@@ -98,9 +98,9 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
 
         ``classes`` (every label there will be) is required on the first call; given again, it
         must name the same classes (a ``ValueError`` otherwise, as scikit-learn, and with
-        ``early_stopping=True``). Epoch ``k``
-        (``n_iter_ = k`` before the call) takes its batches in ``epoch_order(n, seed, k)``, so
-        ``k`` calls on the same data are exactly ``fit`` with ``max_iter=k`` and ``tol=0``.
+        ``early_stopping=True``). Epoch ``k`` (``n_iter_ = k`` before the call) takes its
+        batches in ``epoch_order(n, seed, k)``, so ``k`` calls on the same data are exactly
+        ``fit`` with ``max_iter=k`` and ``tol=0``.
         """
         first = not hasattr(self, "classes_")
         if first:

@@ -210,7 +210,17 @@ class CNNClassifier(NetworkClassifier):
                                     activation=self._activation())  # fmt: skip
 
     def _rows(self, X, reset):
-        if getattr(X, "ndim", 2) in (3, 4):  # images
+        ndim = getattr(X, "ndim", None)
+        if ndim is None:  # a list: nested lists of images are images too
+            try:
+                ndim = np.ndim(X)
+            except ValueError:  # ragged: scikit-learn's check_array says what is wrong
+                ndim = 2
+        if ndim > 4:
+            raise ValueError(f"{type(self).__name__} takes rows (n_samples, n_features) or "
+                             f"images (n_samples, H, W) or (n_samples, C, H, W), got an array "
+                             f"of shape {np.shape(X)}")
+        if ndim in (3, 4):  # images
             X = check_array(X, allow_nd=True, dtype=_FLOATS)
             shape = (1, *X.shape[1:]) if X.ndim == 3 else tuple(X.shape[1:])
             if reset:
