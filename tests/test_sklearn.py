@@ -368,3 +368,17 @@ def test_cnn_names_the_shapes_it_takes():
             CNNClassifier(channels=(2,), max_iter=1).fit(X, y)
     images = np.zeros((10, 4, 4)).tolist()
     assert CNNClassifier(channels=(2,), max_iter=1).fit(images, y).input_shape_ == (1, 4, 4)
+
+
+def test_load_of_a_missing_file_is_file_not_found(tmp_path):
+    """A missing file is an OSError, as open() raises; a file of another kind stays groundup's
+    DataError (a ValueError)."""
+    missing = tmp_path / "nope.safetensors"
+    with pytest.raises(FileNotFoundError, match="No such estimator file") as info:
+        MLPClassifier.load(missing)
+    assert info.value.filename == str(missing) and "nope.safetensors" in str(info.value)
+    with pytest.raises(OSError):
+        CNNClassifier.load(str(missing))
+    (tmp_path / "junk.safetensors").write_bytes(b"not safetensors")
+    with pytest.raises(ValueError, match="junk.safetensors"):
+        MLPClassifier.load(tmp_path / "junk.safetensors")

@@ -12,6 +12,7 @@ the same settings. The L2 penalty (``alpha``) and the epoch bookkeeping (the los
 
 from __future__ import annotations
 
+import errno
 import json
 import warnings
 from numbers import Integral, Real
@@ -360,9 +361,16 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
 
     @classmethod
     def load(cls, path):
-        """Read an estimator :meth:`save` wrote; it predicts and ``partial_fit``s as before."""
+        """Read an estimator :meth:`save` wrote; it predicts and ``partial_fit``s as before.
+
+        A missing ``path`` raises :class:`FileNotFoundError` (as ``open`` does); a file that is
+        not such an estimator, :class:`~groundup.errors.GroundupError` (a ``ValueError``).
+        """
         from groundup.io import load_safetensors, read_safetensors_metadata
 
+        if not Path(path).exists():
+            raise FileNotFoundError(errno.ENOENT, "No such estimator file (a fitted estimator's "
+                                                  "save(path) writes one)", str(path))
         arrays, metadata = load_safetensors(path), read_safetensors_metadata(path)
         if "groundup.sklearn" not in metadata:
             raise GroundupError(f"{path} was not written by a groundup.sklearn estimator's save()")
