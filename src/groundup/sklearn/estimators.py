@@ -210,12 +210,12 @@ class CNNClassifier(NetworkClassifier):
                                     activation=self._activation())  # fmt: skip
 
     def _rows(self, X, reset):
-        ndim = getattr(X, "ndim", None)
-        if ndim is None:  # a list: nested lists of images are images too
+        ndim = getattr(X, "ndim", 2)
+        if isinstance(X, list | tuple):  # nested lists of images are images too
             try:
                 ndim = np.ndim(X)
             except ValueError:  # ragged: scikit-learn's check_array says what is wrong
-                ndim = 2
+                pass
         if ndim > 4:
             raise ValueError(f"{type(self).__name__} takes rows (n_samples, n_features) or "
                              f"images (n_samples, H, W) or (n_samples, C, H, W), got an array "
