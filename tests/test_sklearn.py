@@ -382,3 +382,11 @@ def test_load_of_a_missing_file_is_file_not_found(tmp_path):
     (tmp_path / "junk.safetensors").write_bytes(b"not safetensors")
     with pytest.raises(ValueError, match="junk.safetensors"):
         MLPClassifier.load(tmp_path / "junk.safetensors")
+
+
+def test_a_network_too_large_for_memory_is_refused_naming_the_parameter():
+    """A trillion weights: a ValueError naming hidden_layer_sizes before anything is allocated
+    (it was NumPy's MemoryError from drawing the initial weights)."""
+    X, y = np.zeros((4, 3), np.float32), np.array([0, 1, 0, 1])
+    with pytest.raises(ValueError, match=r"more than this machine's .*hidden_layer_sizes"):
+        MLPClassifier(hidden_layer_sizes=(10**6, 10**6)).fit(X, y)

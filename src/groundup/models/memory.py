@@ -41,11 +41,13 @@ def format_count(n: int) -> str:
 
 
 def check_fits(n_parameters: int, dtype, copies: int = 1, what: str = "",
-               available: int | None = None) -> None:
+               available: int | None = None,
+               fix: str = "choose smaller layers (e.g. --hidden 128)") -> None:
     """Raise :class:`GroundupError` if ``copies`` arrays of ``n_parameters`` values of ``dtype``
     need more bytes than the machine has (``available``, default :func:`physical_memory`).
 
-    ``what`` names the copies in the message (e.g. ``"weights, gradients and adam's 2 buffers"``).
+    ``what`` names the copies in the message (e.g. ``"weights, gradients and adam's 2 buffers"``);
+    ``fix`` ends it (the command line's words by default).
     """
     available = physical_memory() if available is None else available
     if available is None:
@@ -59,5 +61,5 @@ def check_fits(n_parameters: int, dtype, copies: int = 1, what: str = "",
     raise GroundupError(
         f"this model has {format_count(n_parameters)} parameters, {gib(one):.1f} GiB in "
         f"{dtype.name}{held} more than this machine's {gib(available):.1f} GiB of memory; "
-        f"choose smaller layers (e.g. --hidden 128)"
+        f"{fix}"
     )

@@ -31,6 +31,7 @@ from groundup.data.loader import DataLoader, TensorDataset
 from groundup.engines import ENGINES, OptimizerSpec, make_engine
 from groundup.errors import GroundupError
 from groundup.models import ModelSpec
+from groundup.models.memory import check_fits
 from groundup.sklearn.init import glorot_state
 from groundup.train.threads import blas_threads
 
@@ -80,6 +81,8 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         return SKLEARN_ACTIVATIONS.get(self.activation, self.activation)
 
     # -- what subclasses provide -------------------------------------------------------------------
+    _sizes = "the layer sizes"  # the parameter that sizes the layers, named in errors
+
     def _spec(self, input_shape: tuple[int, ...], n_classes: int) -> ModelSpec:
         raise NotImplementedError
 
@@ -219,11 +222,12 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
             betas=(float(self.beta_1), float(self.beta_2)), eps=float(self.epsilon),
             nesterov=bool(self.nesterovs_momentum and self.solver == "sgd" and self.momentum > 0),
         )
-        if self.init == "glorot":
-            state = glorot_state(spec, self._seed, self._activation())
-        else:
-            state = spec.init_state(self._seed)
         try:
+            check_fits(spec.n_parameters, np.float32, fix=f"choose smaller layers ({self._sizes})")
+            if self.init == "glorot":
+                state = glorot_state(spec, self._seed, self._activation())
+            else:
+                state = spec.init_state(self._seed)
             self._engine = make_engine(self.engine, spec, state, optimizer, self._seed)
         except GroundupError as e:
             raise ValueError(str(e)) from None
