@@ -1,6 +1,6 @@
 """Bad input to the language-model commands, one row each (harness: ``tests/badinput.py``): an
-empty or non-UTF-8 text file, a block size larger than the text, a prompt with characters
-outside the vocabulary, --tokens 0, a classifier's option given to a language model."""
+empty or non-UTF-8 text file, a block size larger than the text or than memory, a prompt with
+characters outside the vocabulary, --tokens 0, a classifier's option given to a language model."""
 
 from __future__ import annotations
 
@@ -44,6 +44,10 @@ CASES = [
          ("not UTF-8", "iconv")),
     Case("block-larger-than-text", _file("s.txt", b"short text\n" * 3, "--block-size", "64"),
          ("block size 64", "smaller --block-size")),
+    # 12 x 4 x 100000² attention weights per layer: terabytes, refused before allocating
+    Case("block-too-large-for-memory",
+         _file("m.txt", TEXT.encode() * 1300, "--block-size", "100000"),
+         ("block size 100000", "GiB", "attention weights", "--block-size")),
     Case("zero-iters", _file("z.txt", TEXT.encode(), "--iters", "0"), ("--iters",)),
     Case("epochs-on-text", _file("p.txt", TEXT.encode(), "--epochs", "3"),
          ("--epochs", "language model")),

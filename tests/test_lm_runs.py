@@ -12,10 +12,18 @@ import pytest
 
 import groundup.train.checkpoint as checkpoint_module
 from groundup.cli import main
+from groundup.errors import GroundupError
 from groundup.io import load_safetensors
 from groundup.models.gpt import GPTSpec
 from groundup.nn.gpt import GPT, GPTConfig
-from groundup.runs_lm import LM_RECIPES, build_lm_config, open_lm_run, resume_lm_run, train_lm_run
+from groundup.runs_lm import (
+    LM_RECIPES,
+    build_lm_config,
+    check_lm_memory,
+    open_lm_run,
+    resume_lm_run,
+    train_lm_run,
+)
 
 TEXT = "".join(f"{w} the quick brown fox jumps over the lazy dog {i % 7}.\n"
                for i, w in enumerate(["ROMEO:", "JULIET:", "Nurse:"] * 40))
@@ -46,6 +54,17 @@ def test_spec_init_state_is_what_nn_gpt_draws(bias):
 def test_baby_gpt_has_nanogpts_parameter_count():
     # nanoGPT reports 0.80M for shakespeare-char with vocab 65: 804,096 counted once
     assert LM_RECIPES["shakespeare-char"].spec(65).num_parameters() == 804_096
+
+
+def test_check_lm_memory_names_the_longest_block_that_fits():
+    cfg = build_lm_config("t.txt", block_size=1024)
+    spec = cfg.spec(65)
+    # (4 layers kept + 2 in backward) x 12 x 4 heads x 1024² float32 values = 1.125 GiB
+    assert 4 * spec.attention_floats(cfg.batch_size) == 6 * 12 * 4 * 1024**2 * 4
+    check_lm_memory(cfg, spec, available=2 * 2**30)
+    with pytest.raises(GroundupError, match=r"block size 1024 needs 1\.1 GiB .* 1\.0 GiB of "
+                       r"memory; use --block-size 965 or less"):
+        check_lm_memory(cfg, spec, available=2**30)  # isqrt(2³⁰ / 1152) = 965
 
 
 def test_train_text_file_writes_a_run_folder(tmp_path, capsys):

@@ -20,6 +20,7 @@ a final one on 200.
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from dataclasses import asdict, dataclass, replace
@@ -34,8 +35,8 @@ from groundup.errors import GroundupError
 from groundup.models.gpt import GPTSpec
 from groundup.run_folder import CONFIG, MARKER, check_new_folder
 
-__all__ = ["LM_RECIPES", "LMConfig", "is_lm_dataset", "is_lm_run", "load_lm_data",
-           "open_lm_run", "resume_lm_run", "train_lm_run"]
+__all__ = ["LM_RECIPES", "LMConfig", "check_lm_memory", "is_lm_dataset", "is_lm_run",
+           "load_lm_data", "open_lm_run", "resume_lm_run", "train_lm_run"]
 
 KIND = "language-model"
 TEXT_NAMES = ("shakespeare", "tinyshakespeare")
@@ -120,6 +121,27 @@ def load_lm_data(cfg: LMConfig) -> TextDataset:
     return data
 
 
+def check_lm_memory(cfg: LMConfig, spec: GPTSpec, available: int | None = None) -> None:
+    """Refuse, with the figure and the longest block that fits, a context whose attention
+    weights (:meth:`GPTSpec.attention_floats`, float32) need more than this machine's memory
+    (``available`` bytes, default :func:`~groundup.models.memory.physical_memory`)."""
+    from groundup.models.memory import gib, physical_memory
+
+    available = physical_memory() if available is None else available
+    need = 4 * spec.attention_floats(cfg.batch_size)
+    if available is None or need <= available:
+        return
+    per_t2 = need // spec.block_size**2  # bytes per block_size²
+    longest = math.isqrt(available // per_t2)
+    fix = (f"use --block-size {longest} or less" if longest else
+           "use a smaller batch, fewer layers or fewer heads")
+    raise GroundupError(
+        f"block size {spec.block_size} needs {gib(need):,.1f} GiB for the attention weights of "
+        f"one training step ({cfg.batch_size} sequences x {spec.n_head} heads x "
+        f"{spec.block_size}² per layer, {spec.n_layer} layers, float32), more than this "
+        f"machine's {gib(available):.1f} GiB of memory; {fix}")
+
+
 def is_lm_run(folder: str | os.PathLike) -> bool:
     """Whether ``folder`` is a language-model run folder."""
     try:
@@ -148,10 +170,11 @@ def train_lm_run(cfg: LMConfig, out=None, log=print, plots: bool = True,
                  sample_tokens: int = 300) -> dict:
     """Train ``cfg`` into a new run folder; returns the final metrics."""
     data = load_lm_data(cfg)
+    spec = cfg.spec(data.vocab_size)
+    check_lm_memory(cfg, spec)  # before anything is written or allocated
     folder = Path(out) if out else Path("runs") / (
         f"{cfg.recipe}-{cfg.engine}-{time.strftime('%Y%m%d-%H%M%S')}")
     check_new_folder(folder).mkdir(parents=True, exist_ok=True)
-    spec = cfg.spec(data.vocab_size)
     _write_config(folder, cfg, spec, data)
     engine = make_lm_engine(cfg.engine, spec, spec.init_state(cfg.seed), cfg.optimizer)
     log(f"{cfg.recipe} on {cfg.dataset} ({cfg.engine}): {spec.summary()}")
@@ -167,6 +190,7 @@ def resume_lm_run(folder, log=print, plots: bool = True, sample_tokens: int = 30
     cfg = LMConfig.from_dict(saved["config"])
     data = load_lm_data(cfg)
     spec = GPTSpec.from_dict(saved["spec"])
+    check_lm_memory(cfg, spec)
     ckpt = load_checkpoint(folder / "checkpoint")
     engine = make_lm_engine(cfg.engine, spec, ckpt.model, cfg.optimizer)
     log(f"resuming {folder} at iteration {ckpt.state['loop']['step']}")

@@ -92,6 +92,14 @@ class GPTSpec:
             raise GroundupError(f"{what} do not fit this GPT ({self.summary()}): "
                                 f"{', '.join(bad[:3])} differ in name or shape")
 
+    def attention_floats(self, batch_size: int) -> int:
+        """The attention weights a training step holds at its peak, in values: every layer keeps
+        its softmax, (batch_size, n_head, block_size, block_size), for backward (with dropout
+        also its mask and the dropped weights), and backward makes two more such arrays. They
+        grow with block_size², so they, not the parameters, bound the context length."""
+        kept = 3 if self.dropout > 0 else 1
+        return (self.n_layer * kept + 2) * batch_size * self.n_head * self.block_size**2
+
     def summary(self) -> str:
         return (f"GPT {self.n_layer} layers, {self.n_head} heads, d_model {self.n_embd}, "
                 f"block {self.block_size}, vocab {self.vocab_size}, "
