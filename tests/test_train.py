@@ -21,6 +21,7 @@ from groundup.train import (
     has_checkpoint,
     load_checkpoint,
 )
+from groundup.train.loop import evaluate
 from groundup.train.threads import blas_threads
 
 
@@ -156,6 +157,26 @@ def test_overfitting_note():
     t = Trainer(eng, X[:40], y[:40], X[40:], y[40:], epochs=200, batch_size=None, log=None)
     t.fit()
     assert any("overfitting" in n for n in t.history.notes)
+    assert guards.overfitting_note(0.6555, 0.34, baseline=0.6555) is None  # all one class
+
+
+def test_overfitting_note_quotes_the_final_weights_and_needs_learning():
+    """One full-batch step on `groundup train cat` said "train accuracy 45.9% vs test 34.0%:
+    ... overfitting" (the step's accuracy before its update) beside a summary of 65.55%: the
+    final weights answer the majority class everywhere, and the gap is the class balance."""
+    # x = ±1; train: 7 of 10 labels 0, the initial weight matches 8 of 10; test: 3 of 10 are 0
+    X_tr = np.array([1, 1, 1, 1, -1, -1, -1, 1, -1, -1], np.float32)[:, None]
+    y_tr = np.array([1, 1, 1, 0, 0, 0, 0, 0, 0, 0])
+    X_te = np.array([-1, -1, -1, -1, -1, 1, 1, 1, 1, 1], np.float32)[:, None]
+    y_te = np.array([1, 1, 1, 1, 1, 1, 1, 0, 0, 0])
+    spec = ModelSpec.for_model("logistic", 1, 2)
+    state = {"0.weight": np.array([[3.0]], np.float32), "0.bias": np.array([0.0], np.float32)}
+    eng = make_engine("autograd", spec, state, OptimizerSpec("sgd", 100.0))
+    t = Trainer(eng, X_tr, y_tr, X_te, y_te, epochs=1, batch_size=None, log=None)
+    t.fit()  # the step's accuracy 80%; then the bias says 0 for all: train 70%, test 30%
+    assert t.history.last["train_acc"] == 0.8 and t.history.last["test_acc"] == 0.3
+    assert evaluate(eng, X_tr, y_tr)[1] == 0.7
+    assert t.history.notes == []
 
 
 def test_early_stopping():

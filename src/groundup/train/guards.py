@@ -109,9 +109,13 @@ def initial_loss_note(loss: float, n_classes: int) -> str | None:
     )
 
 
-def overfitting_note(train_acc: float, test_acc: float | None) -> str | None:
-    """A note when training accuracy exceeds test accuracy by more than :data:`OVERFIT_GAP`."""
-    if test_acc is None or train_acc - test_acc <= OVERFIT_GAP:
+def overfitting_note(train_acc: float, test_acc: float | None,
+                     baseline: float = 0.0) -> str | None:
+    """A note when the final weights' training accuracy exceeds their test accuracy by more
+    than :data:`OVERFIT_GAP` and exceeds ``baseline``, the accuracy of always answering the
+    training set's most frequent class: at or below it the network has learned nothing yet,
+    and the gap is only the two sets' different class balance."""
+    if test_acc is None or train_acc - test_acc <= OVERFIT_GAP or train_acc <= baseline:
         return None
     return (
         f"train accuracy {100 * train_acc:.1f}% vs test {100 * test_acc:.1f}%: a gap of "
