@@ -63,6 +63,16 @@ def test_nonsense_text_and_booleans_are_refused():
         checks.check("lr", "0.1")
 
 
+@pytest.mark.parametrize("name", ["hidden", "channels", "activation"])
+@pytest.mark.parametrize("text", ["64,,32", "64,32,", ",64", ","])
+def test_an_empty_entry_in_a_list_is_refused_not_dropped(name, text):
+    text = text.replace("64", "relu").replace("32", "tanh") if name == "activation" else text
+    row = checks.VALUES[name]
+    with pytest.raises(argparse.ArgumentTypeError,
+                       match=rf"expected {_re(row.expected)}, got '{text}'"):
+        value(name)(text)
+
+
 def test_runs_models_and_optimizers_use_the_declared_checks():
     words = "must be a positive number, got -1"
     for make in (lambda: build_config("penguins", lr=-1), lambda: OptimizerSpec("sgd", -1)):

@@ -38,7 +38,8 @@ def _integer(text: str) -> int:
 
 
 def _integers(text: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in text.replace(" ", "").split(",") if part)
+    # int("") raises: an empty entry (64,,32  64,32,  ,64) is refused, not dropped
+    return tuple(int(part) for part in text.replace(" ", "").split(","))
 
 
 def _positive(v) -> bool:
