@@ -25,8 +25,9 @@ def register(subparsers) -> None:
                    help="language-model recipes: training iterations to compare (default 200)")
     p.add_argument("--seed", type=value("seed"), default=0,
                    help="seed for weights and batch order")
-    p.add_argument("--engines", default="scratch,autograd,torch",
-                   help="comma-separated engines to compare (default: all three)")
+    p.add_argument("--engines",
+                   help="comma-separated engines to compare, at least two (default: all three; "
+                   "language-model recipes compare autograd and torch)")  # fmt: skip
     p.add_argument("--data-dir", metavar="DIR", type=existing_dir, help="folder with data files")
     p.set_defaults(func=run)
 
@@ -42,14 +43,17 @@ def run(args) -> int:
     from groundup.train.compare import compare_engines
 
     if args.recipe in LM_RECIPES:
+        given = [flag for flag in ("--epochs", "--engines")
+                 if getattr(args, flag[2:]) is not None]  # fmt: skip
+        if given:
+            raise GroundupError(f"{' and '.join(given)} {'do' if given[1:] else 'does'} not "
+                                f"apply to {args.recipe}: it compares autograd and torch for "
+                                f"--iters iterations")
         return _compare_lm(args)
-    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
-    unknown = [e for e in engines if e not in ENGINES]
-    if unknown or not engines:
-        what = f"unknown engine(s) {', '.join(unknown)}" if unknown else "no engine given"
-        raise GroundupError(
-            f"{what}; choose from {', '.join(ENGINES)}, e.g. --engines scratch,torch"
-        )
+    if args.iters is not None:
+        raise GroundupError(f"--iters is for the language-model recipes ({', '.join(LM_RECIPES)});"
+                            f" {args.recipe} is a classifier, which takes --epochs")
+    engines = _engines(args.engines or ",".join(ENGINES), ENGINES)
     config = build_config(recipe=args.recipe, epochs=args.epochs, seed=args.seed,
                           data_dir=args.data_dir)  # fmt: skip
     prep = load_data(config)
@@ -81,6 +85,27 @@ def run(args) -> int:
         console.print(f"test accuracy spread {spread:.2f} points; largest weight difference "
                       f"{worst:.2e}")  # fmt: skip
     return 0
+
+
+def _engines(text: str, known) -> list[str]:
+    """The engines ``--engines`` names: known ones, no empty entry, at least two different
+    (a duplicate counts once)."""
+    from groundup.errors import GroundupError
+
+    names = [e.strip() for e in text.split(",")]
+    unknown = [e for e in names if e and e not in known]
+    engines = list(dict.fromkeys(names))
+    fix = f"choose two or more of {', '.join(known)}, e.g. --engines scratch,torch"
+    if unknown:
+        raise GroundupError(f"unknown engine(s) {', '.join(unknown)}; {fix}")
+    if not any(names):
+        raise GroundupError(f"no engine given (--engines {text}); {fix}")
+    if "" in names:
+        raise GroundupError(f"an empty entry in --engines {text}; {fix}")
+    if len(engines) < 2:
+        raise GroundupError(f"a comparison needs at least two different engines, got only "
+                            f"{engines[0]} (--engines {text}); {fix}")
+    return engines
 
 
 def _compare_lm(args) -> int:
