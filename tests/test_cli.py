@@ -286,8 +286,29 @@ def test_patience_stops_early_and_is_kept_for_resume(tmp_path, capsys):
     epochs = len((out_dir / "history.jsonl").read_text().splitlines())
     assert epochs < 200
     code, out, err = run_cli(["train", "--resume", str(out_dir), "--quiet", "--no-plots"], capsys)
-    assert code == 0, err  # the stopped run stays stopped
+    assert code == 0, err  # the stopped run stays stopped, and says so
+    assert out.strip() == (f"{out_dir} stopped early after epoch {epochs} (test_acc did not "
+                           f"improve for --patience 3 epochs): nothing to resume; to train "
+                           f"further, start a new run with a larger --patience")
     assert len((out_dir / "history.jsonl").read_text().splitlines()) == epochs
+
+
+def test_resume_of_a_finished_run_says_there_is_nothing_to_resume(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert run_cli(["train", "penguins", "--epochs", "1", "--out", str(run), "--quiet",
+                    "--no-plots"], capsys)[0] == 0  # fmt: skip
+    files = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    for extra in ([], ["--epochs", "1"]):
+        code, out, err = run_cli(["train", "--resume", str(run), *extra], capsys)
+        assert code == 0 and err == "", err
+        # was "resuming ... at epoch 2 (step 2)", then nothing trained
+        assert out == (f"{run} has already finished its 1 epoch: nothing to resume; to train "
+                       f"it further, raise its epochs (groundup train --resume {run} --epochs "
+                       f"2)\n")
+        assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == files
+    code, out, err = run_cli(["train", "--resume", str(run), "--epochs", "2", "--quiet",
+                              "--no-plots"], capsys)  # the way it names
+    assert code == 0 and "resuming" in out and "Epoch 2/2" in out, err
 
 
 def test_resume_cannot_shrink_a_run(penguins_run, capsys):

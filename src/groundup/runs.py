@@ -43,6 +43,7 @@ from groundup.run_schema import MONITORS, RUN, check_section, check_weights
 from groundup.train import (
     Checkpointer,
     EarlyStopping,
+    History,
     Snapshots,
     Trainer,
     has_checkpoint,
@@ -323,6 +324,7 @@ class RunResult:
     metrics: dict = field(default_factory=dict)
     interrupted: bool = False
     notes: list[str] = field(default_factory=list)
+    already_finished: bool = False  # resume_run of a finished run: nothing was trained
 
 
 def _new_folder(config: RunConfig, out: str | os.PathLike | None) -> Path:
@@ -397,6 +399,11 @@ def resume_run(
 ) -> RunResult:
     """Continue the run in ``folder`` from its latest checkpoint (``epochs`` may extend it).
 
+    A run that has finished (all its epochs, or stopped early) and written its outputs has
+    nothing to continue: one line says so and how to train further, and the result holds its
+    final weights and history, no metrics (``already_finished``). One whose outputs are missing
+    has them written again.
+
     A run stopped before its first checkpoint was saved has nothing to continue from: it is
     started again, in the same folder, from epoch 0. ``group``: continue data-parallel, in any
     number of processes (the checkpoint is the same); ``device``: the torch engine's device now.
@@ -414,7 +421,7 @@ def resume_run(
     if epochs is not None and epochs < done:
         raise GroundupError(
             f"{folder} has already trained {done} epochs; --epochs can only extend a run "
-            f"(give {done} or more, or start a new run)"
+            f"(give more than {done} to train it further, or start a new run)"
         )
     prep = load_data(config, log)
     spec = model_spec(config, prep)
@@ -424,6 +431,15 @@ def resume_run(
         check_weights(ckpt.model, spec.parameter_shapes(), source, config.optimizer)
     if epochs is not None:
         config.epochs = cfg["run"]["epochs"] = int(epochs)
+    finished = ckpt is not None and (bool(ckpt.state["loop"]["stop"]) or done >= config.epochs)
+    if finished and all((folder / f).is_file() for f in ("model.safetensors", "metrics.json")):
+        log(_nothing_to_resume(folder, config, done, ckpt.state["loop"]["stop"]))
+        engine = make_engine(config.engine, spec, ckpt.model, config.optimizer, config.seed,
+                             config.device)  # fmt: skip
+        history = History(ckpt.state["history"])
+        history.notes = list(ckpt.state.get("notes", []))
+        return RunResult(folder, config, history, engine, notes=history.notes,
+                         already_finished=True)  # fmt: skip
     if ckpt is None:
         log(f"{folder} has no checkpoint (the run stopped before its first epoch ended): "
             f"starting it again from epoch 0")  # fmt: skip
@@ -432,9 +448,21 @@ def resume_run(
     else:
         if main:  # the epochs, the device and the processes of this part of the run
             atomic_write_json(folder / "config.json", cfg)
-        log(f"resuming {folder} at epoch {ckpt.state['loop']['epoch'] + 1} "
+        log(f"{folder} has trained all its {done} epochs: writing its outputs again"
+            if finished else f"resuming {folder} at epoch {done + 1} "
             f"(step {ckpt.state['loop']['step']})")  # fmt: skip
     return _train(folder, config, spec, prep, ckpt, log, progress, plots, group)
+
+
+def _nothing_to_resume(folder: Path, config: RunConfig, done: int, stopped: bool) -> str:
+    """What resuming a run that has finished and written its outputs says."""
+    if stopped:
+        return (f"{folder} stopped early after epoch {done} ({config.monitor} did not improve "
+                f"for --patience {config.patience} epochs): nothing to resume; to train further, "
+                f"start a new run with a larger --patience")
+    return (f"{folder} has already finished its {done} epoch{'s' * (done != 1)}: nothing to "
+            f"resume; to train it "
+            f"further, raise its epochs (groundup train --resume {folder} --epochs {2 * done})")
 
 
 def _check_resumable(folder: Path, cfg: dict, config: RunConfig, spec: ModelSpec, ckpt) -> None:

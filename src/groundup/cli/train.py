@@ -194,8 +194,8 @@ def _run(args, group) -> int:
         result = train_run(config, out=args.out, progress=progress, plots=plots, group=group)
     if result.interrupted:
         return 130
-    if group is not None and not group.is_main:
-        return 0
+    if result.already_finished or (group is not None and not group.is_main):
+        return 0  # resume_run said that there was nothing to resume
     m = result.metrics
     print(f"test accuracy {100 * m['accuracy']:.2f}% (loss {m['loss']:.4f}), train accuracy "
           f"{100 * m['train_accuracy']:.2f}%; run folder: {result.folder}")  # fmt: skip
