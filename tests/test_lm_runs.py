@@ -115,6 +115,20 @@ def test_resume_after_a_crash_continues_the_same_run(tmp_path, monkeypatch, caps
         np.testing.assert_array_equal(w[name], c[name])
 
 
+def test_resume_of_a_finished_run_says_there_is_nothing_to_resume(tmp_path, capsys):
+    cfg = _tiny(tmp_path / "play.txt", max_iters=4)
+    metrics = train_lm_run(cfg, out=tmp_path / "run", plots=False, sample_tokens=5)
+    capsys.readouterr()
+    files = {p: p.read_bytes() for p in (tmp_path / "run").rglob("*") if p.is_file()}
+    # was "resuming ... at iteration 4", a final evaluation and a new sample written over
+    assert main(["train", "--resume", str(tmp_path / "run"), "--no-plots"]) == 0
+    assert capsys.readouterr().out == (f"{tmp_path / 'run'} has already finished its 4 "
+                                       f"iterations: nothing to resume; to train further, start "
+                                       f"a new run with more --iters\n")
+    assert {p: p.read_bytes() for p in (tmp_path / "run").rglob("*") if p.is_file()} == files
+    assert resume_lm_run(tmp_path / "run", log=lambda s: None) == metrics
+
+
 def test_generate_same_seed_same_text(tmp_path, capsys):
     cfg = _tiny(tmp_path / "play.txt", max_iters=4)
     train_lm_run(cfg, out=tmp_path / "run", plots=False, sample_tokens=5)

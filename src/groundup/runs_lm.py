@@ -182,7 +182,11 @@ def train_lm_run(cfg: LMConfig, out=None, log=print, plots: bool = True,
 
 
 def resume_lm_run(folder, log=print, plots: bool = True, sample_tokens: int = 300) -> dict:
-    """Continue ``folder`` from its latest checkpoint (exactly: same batches, same numbers)."""
+    """Continue ``folder`` from its latest checkpoint (exactly: same batches, same numbers).
+
+    A run that has done all its iterations and written its outputs has nothing to continue: one
+    line says so, and its metrics are returned as they are.
+    """
     from groundup.train.checkpoint import load_checkpoint
 
     folder = Path(folder)
@@ -192,8 +196,18 @@ def resume_lm_run(folder, log=print, plots: bool = True, sample_tokens: int = 30
     spec = GPTSpec.from_dict(saved["spec"])
     check_lm_memory(cfg, spec)
     ckpt = load_checkpoint(folder / "checkpoint")
+    step = ckpt.state["loop"]["step"]
+    if step >= cfg.max_iters and (folder / "model.safetensors").is_file():
+        try:  # a damaged metrics.json is written again below
+            metrics = json.loads((folder / "metrics.json").read_text("utf-8"))
+        except (OSError, ValueError):
+            metrics = None
+        if isinstance(metrics, dict):
+            log(f"{folder} has already finished its {cfg.max_iters} iterations: nothing to "
+                f"resume; to train further, start a new run with more --iters")
+            return metrics
     engine = make_lm_engine(cfg.engine, spec, ckpt.model, cfg.optimizer)
-    log(f"resuming {folder} at iteration {ckpt.state['loop']['step']}")
+    log(f"resuming {folder} at iteration {step}")
     return _train(folder, cfg, engine, data, ckpt, log, plots, sample_tokens)
 
 
