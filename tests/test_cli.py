@@ -154,25 +154,26 @@ def test_evaluate_prints_report_and_confusion_matrix(penguins_run, capsys):
     assert "Adelie" in out and "confusion matrix" in out
 
 
-def test_evaluate_on_a_csv_matches_classes_by_name(penguins_run, capsys, tmp_path):
-    csv = tmp_path / "few.csv"
-    csv.write_text("species,bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_g\n"
-                   "Gentoo,46.1,13.2,211,4500\nAdelie,39.1,18.7,181,3750\n")  # fmt: skip
-    code, out, err = run_cli(["evaluate", str(penguins_run), "--data", str(csv),
-                              "--target", "species"], capsys)  # fmt: skip
+def evaluate_on_rows(run, rows: str, capsys, tmp_path) -> str:
+    """``groundup evaluate RUN --data CSV --target species`` on penguin ``rows``; its output."""
+    csv = tmp_path / "rows.csv"
+    csv.write_text("species,bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_g\n" + rows)
+    code, out, err = run_cli(["evaluate", str(run), "--data", str(csv), "--target", "species"],
+                             capsys)  # fmt: skip
     assert code == 0, err
+    return out
+
+
+def test_evaluate_on_a_csv_matches_classes_by_name(penguins_run, capsys, tmp_path):
+    out = evaluate_on_rows(penguins_run, "Gentoo,46.1,13.2,211,4500\nAdelie,39.1,18.7,181,3750\n",
+                           capsys, tmp_path)  # fmt: skip
     assert "(2 examples)" in out
 
 
 def test_evaluate_on_rows_of_a_single_class(penguins_run, capsys, tmp_path):
     # A trained model may be tested on one class alone: "a classifier needs at least two
     # classes" is a check for training data, not for evaluation.
-    csv = tmp_path / "adelie.csv"
-    csv.write_text("species,bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_g\n"
-                   "Adelie,39.1,18.7,181,3750\n")  # fmt: skip
-    code, out, err = run_cli(["evaluate", str(penguins_run), "--data", str(csv),
-                              "--target", "species"], capsys)  # fmt: skip
-    assert code == 0, err
+    out = evaluate_on_rows(penguins_run, "Adelie,39.1,18.7,181,3750\n", capsys, tmp_path)
     assert "(1 examples)" in out and re.search(r"accuracy (0|100)\.00%", out)
     report = out.split("confusion matrix")[0]
     assert re.search(r"Adelie +\d\.\d{3} +\d\.\d{3} +\d\.\d{3} +1\n", report)
