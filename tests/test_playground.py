@@ -66,6 +66,14 @@ def test_each_hidden_layer_keeps_its_own_activation_in_the_link():
     assert from_query("hidden=5,5&activation=sigmoid").activations == ("sigmoid", "sigmoid")
 
 
+@pytest.mark.parametrize("hidden", ["4,,2", "4,2,", ",4", ","])
+def test_an_empty_entry_in_a_links_list_is_refused_not_dropped(hidden):
+    """``hidden=4,,2`` is a typo, not the network 4 -> 2 (an empty list stays: no hidden layer)."""
+    assert from_query("hidden=").hidden == ()
+    with pytest.raises(SettingsError, match=r"hidden=.*is not a comma-separated list of integers"):
+        from_query(f"hidden={hidden}")
+
+
 def test_a_change_of_layers_alone_keeps_the_activations_and_extends_with_the_last():
     s = updated(Settings(), {"hidden": [4, 2], "activations": ["relu", "gelu"]})
     assert updated(s, {"hidden": [4, 2, 2]}).activations == ("relu", "gelu", "gelu")

@@ -209,12 +209,15 @@ def _parse(name: str, text: str):
         if kind is bool:
             return {"1": True, "0": False, "true": True, "false": False}[text]
         if kind in (tuple[str], tuple[int]):
-            items = [t for t in text.split(",") if t]
+            items = text.split(",") if text else []  # "hidden=" is no hidden layer
+            if "" in items:  # "4,,2", "4,": an empty entry is a typo, not a layer to drop
+                raise ValueError(text)
             return [int(t) for t in items] if kind == tuple[int] else items
         return kind(text)
     except (ValueError, KeyError):
-        raise SettingsError(f"the link's {name}={text!r:.40} is not a "
-                            f"{getattr(kind, '__name__', 'list')}") from None  # fmt: skip
+        what = {tuple[int]: "comma-separated list of integers",
+                tuple[str]: "comma-separated list of names"}.get(kind, kind.__name__)
+        raise SettingsError(f"the link's {name}={text!r:.40} is not a {what}") from None
 
 
 def from_query(query: str) -> Settings:
