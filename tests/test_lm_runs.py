@@ -127,6 +127,10 @@ def test_resume_of_a_finished_run_says_there_is_nothing_to_resume(tmp_path, caps
                                        f"a new run with more --iters\n")
     assert {p: p.read_bytes() for p in (tmp_path / "run").rglob("*") if p.is_file()} == files
     assert resume_lm_run(tmp_path / "run", log=lambda s: None) == metrics
+    # options it would ignore are refused (it ignored --iters), and nothing is written
+    assert main(["train", "--resume", str(tmp_path / "run"), "--iters", "8", "--seed", "3"]) == 2
+    assert "drop --seed, --iters" in capsys.readouterr().err
+    assert {p: p.read_bytes() for p in (tmp_path / "run").rglob("*") if p.is_file()} == files
 
 
 def test_generate_same_seed_same_text(tmp_path, capsys):

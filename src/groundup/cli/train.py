@@ -207,7 +207,13 @@ def _run_lm(args, plots: bool) -> int:
     from groundup.errors import GroundupError
     from groundup.runs_lm import build_lm_config, resume_lm_run, train_lm_run
 
-    if args.resume:
+    if args.resume:  # its iterations fix its learning-rate schedule: nothing may change them
+        given = [f"--{k.replace('_', '-')}" for k in (*_CONFIG_OPTIONS, "iters", "block_size",
+                 "epochs") if getattr(args, k) is not None]  # fmt: skip
+        if given:
+            raise GroundupError(f"--resume continues a language-model run with its own "
+                                f"settings; drop {', '.join(given)} (to train longer, start a "
+                                f"new run with more --iters)")
         resume_lm_run(args.resume, plots=plots)
         return 0
     unused = [f"--{k.replace('_', '-')}" for k in ("recipe", "model", "hidden", "channels",
