@@ -41,7 +41,7 @@ class Optimizer:
     def __init__(self, params, defaults: dict, flat: bool = False):
         self.flat = flat
         self._layouts: list[FlatParameters | None] = []  # per param group: None when not flat
-        self._flat: list[FlatGroup] = []  # per param group: its flat state (when laid out)
+        self._flat: list[FlatGroup | None] = []  # per laid-out param group: its flat state
         params = list(params)
         if not params:
             raise GroundupError("optimizer got an empty parameter list: pass model.parameters() "
@@ -60,8 +60,9 @@ class Optimizer:
                 raise GroundupError("optimizer can only update tensors with requires_grad=True "
                                     "(nn.Parameter)")
         self.param_groups.append(group)
-        self._layouts.append(FlatParameters.of(group["params"]) if self.flat else None)
-        self._flat.append(FlatGroup())
+        layout = FlatParameters.of(group["params"]) if self.flat else None
+        self._layouts.append(layout)
+        self._flat.append(None if layout is None else FlatGroup())
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients of the last ``backward()`` (they accumulate otherwise)."""

@@ -4,8 +4,8 @@ Each rule updates ``param`` **in place** from ``grad`` and the per-parameter ``s
 the caller keeps (empty on the first step). The arithmetic follows PyTorch's single-tensor
 implementations of ``torch.optim.SGD``, ``Adam``/``AdamW`` and ``RMSprop`` operation for operation
 (Adam's last line rearranged, see :func:`adam_step`), so a float64 run agrees with PyTorch to
-~1e-15 and a float32 run to float32 rounding. Arrays keep
-their dtype: Python-float hyper-parameters combine with a float32 array in float32 (NumPy 2 rules).
+~1e-15 and a float32 run to float32 rounding. Arrays keep their dtype: Python-float
+hyper-parameters combine with a float32 array in float32 (NumPy 2 rules).
 
 State keys use PyTorch's names: ``step``, ``momentum_buffer``, ``exp_avg``, ``exp_avg_sq``,
 ``max_exp_avg_sq``, ``square_avg``, ``grad_avg``.
@@ -83,7 +83,7 @@ _SCRATCH_LIMIT = 16
 def _scratch(like: np.ndarray, k: int = 0) -> np.ndarray:
     """Work array number ``k`` of ``like``'s shape and dtype, kept between steps: the rules
     write their temporaries into it (``out=``) instead of allocating them. Adam on MNIST's
-    784-100-10 network (79,510 float32s) takes 145 µs so, 245 µs with fresh temporaries.
+    784-100-10 network (79,510 float32s) took 145 µs so, 245 µs with fresh temporaries.
     Never part of an optimizer's state; the few most recent sizes are kept, per thread (two
     threads stepping same-shaped parameters must not share one)."""
     arrays = getattr(_SCRATCH, "arrays", None)

@@ -128,7 +128,7 @@ class MLPClassifier(NetworkClassifier):
     True
     """
 
-    _sizes = "hidden_layer_sizes"  # the parameter that sizes the layers, named in errors
+    _sizes = "hidden_layer_sizes"
     _parameter_constraints = {
         **NetworkClassifier._parameter_constraints,
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
@@ -180,7 +180,7 @@ class CNNClassifier(NetworkClassifier):
     logits) and ``input_shape_`` the (C, H, W) the network takes.
     """
 
-    _sizes = "channels"  # the parameter that sizes the layers, named in errors
+    _sizes = "channels"
     _parameter_constraints = {
         **NetworkClassifier._parameter_constraints,
         "channels": ["array-like"],

@@ -36,6 +36,9 @@ class History:
     def __init__(self, rows: list[dict] | None = None):
         self.rows: list[dict] = list(rows or [])
         self.notes: list[str] = []  # guard messages (initial loss, overfitting, ...)
+        # (loss, accuracy) of the final weights on the training set, once the trainer measured
+        # them at the end of fit (the run's metrics read them instead of measuring again)
+        self.final_train: tuple[float, float] | None = None
 
     def append(self, row: dict) -> None:
         """Add one epoch's row (a copy)."""

@@ -215,8 +215,9 @@ class Trainer:
         if last is not None and last.get("test_acc") is not None:
             # The final weights on the training set, as the run's summary reports them: an
             # epoch's train_acc is a mean over its steps, each before its update.
-            _, train_acc = evaluate(self.engine, self.X_train, self.y_train,
-                                    self.eval_batch_size)  # fmt: skip
+            self.history.final_train = evaluate(self.engine, self.X_train, self.y_train,
+                                                self.eval_batch_size)  # fmt: skip
+            train_acc = self.history.final_train[1]
             baseline = np.bincount(self.y_train).max() / len(self.y_train)
             note = guards.overfitting_note(train_acc, last["test_acc"], baseline)
             if note:

@@ -40,15 +40,17 @@ def classification_metrics(engine, X: np.ndarray, y: np.ndarray, classes: list[s
 
 def run_metrics(engine, prep, history) -> dict:
     """``metrics.json`` of a run: test metrics, plus final train accuracy and epochs run."""
+    from groundup.train.loop import evaluate
+
     if len(prep.y_test):
         out = classification_metrics(engine, prep.X_test, prep.y_test, prep.classes)
     else:  # no test split: report on the training set and say so
         out = classification_metrics(engine, prep.X_train, prep.y_train, prep.classes)
         out["note"] = "no test set: these are training-set metrics"
-    head = engine.spec.head
-    train_z = engine.batched_logits(prep.X_train)
-    out["train_accuracy"] = float(np.mean(head.predictions(train_z) == prep.y_train))
-    out["train_loss"] = head.loss(train_z, prep.y_train)
+    # the final weights on the training set: the trainer measured them at the end of fit
+    loss, accuracy = history.final_train or evaluate(engine, prep.X_train, prep.y_train)
+    out["train_accuracy"] = accuracy
+    out["train_loss"] = loss
     out["epochs"] = len(history)
     out["engine"] = engine.name
     out["notes"] = list(history.notes)
